@@ -1,0 +1,54 @@
+// The whole config: the root options and one group per component.
+import { ConfigError, defineGroup, durationOpt, listOpt, stringOpt, type ConfigOf, type Values } from '../config/index.js';
+import { serverConfig } from '../server/config.js';
+import { formatDuration } from '../util/duration.js';
+
+export const rootConfig = defineGroup('root', {
+  target: listOpt('target', 'target', ['all'], 'Comma-separated list of modules to run in this process: all, or any of distributor, ingester, querier (see -modules).'),
+  configFile: stringOpt('config.file', null, '', 'YAML configuration file to load; flags given on the command line override its values.'),
+  shutdownDelay: durationOpt('shutdown-delay', 'shutdown_delay', 0, 'After SIGTERM, how long to keep serving normally while reporting not ready (/ready 503, gRPC health NOT_SERVING), so load balancers and clients move away before the listeners close.'),
+  terminationGracePeriod: durationOpt('shutdown.termination-grace-period', 'shutdown.termination_grace_period', 0, 'Time the process manager allows between SIGTERM and SIGKILL (Kubernetes terminationGracePeriodSeconds); 0 if unknown. When set, start-up fails unless shutdown-delay + server.graceful-shutdown-timeout + 1s fits within it.'),
+});
+
+export const schema = {
+  root: rootConfig,
+  server: serverConfig,
+};
+
+export type MuninnConfig = ConfigOf<typeof schema>;
+export type RootConfig = Values<typeof rootConfig.options>;
+
+/** Margin left after the graceful-shutdown timeout for stopping the modules and exiting. */
+export const SHUTDOWN_MARGIN_MS = 1000;
+
+/**
+ * The shutdown budget check (docs/operations/shutdown.md): throws a ConfigError when the shutdown
+ * cannot fit in the termination grace period; returns warnings for settings that defeat the
+ * shutdown delay.
+ */
+export function checkShutdownBudget(cfg: MuninnConfig): string[] {
+  const warnings: string[] = [];
+  const delay = cfg.root.shutdownDelay;
+  const drain = cfg.server.gracefulShutdownTimeout;
+  const grace = cfg.root.terminationGracePeriod;
+  if (grace > 0 && delay + drain + SHUTDOWN_MARGIN_MS > grace) {
+    throw new ConfigError(
+      `shutdown budget exceeded: -shutdown-delay (${formatDuration(delay)}) + -server.graceful-shutdown-timeout (${formatDuration(drain)}) ` +
+        `+ ${formatDuration(SHUTDOWN_MARGIN_MS)} to stop the modules = ${formatDuration(delay + drain + SHUTDOWN_MARGIN_MS)}, ` +
+        `more than -shutdown.termination-grace-period (${formatDuration(grace)}), after which the process would be killed mid-shutdown. ` +
+        `Lower -shutdown-delay or -server.graceful-shutdown-timeout, or raise the termination grace period (and Kubernetes terminationGracePeriodSeconds with it).`,
+    );
+  }
+  const age = cfg.server.grpcMaxConnectionAge;
+  if (Number.isFinite(age) && age > 0) {
+    const ageGrace = Number.isFinite(cfg.server.grpcMaxConnectionAgeGrace) ? cfg.server.grpcMaxConnectionAgeGrace : 0;
+    if (age + ageGrace >= delay) {
+      warnings.push(
+        `-server.grpc.keepalive.max-connection-age (${formatDuration(age)}) + -server.grpc.keepalive.max-connection-age-grace (${formatDuration(ageGrace)}) ` +
+          `is not below -shutdown-delay (${formatDuration(delay)}): gRPC clients may not reconnect to other instances before this one closes its listener. ` +
+          'Raise -shutdown-delay above their sum, or lower the connection age.',
+      );
+    }
+  }
+  return warnings;
+}
