@@ -41,7 +41,9 @@ export function checkShutdownBudget(cfg: MuninnConfig): string[] {
   }
   const age = cfg.server.grpcMaxConnectionAge;
   if (Number.isFinite(age) && age > 0) {
-    const ageGrace = Number.isFinite(cfg.server.grpcMaxConnectionAgeGrace) ? cfg.server.grpcMaxConnectionAgeGrace : 0;
+    // an infinite grace lets a call started before the GOAWAY keep the old connection open for
+    // good, so the sum is infinite and never below the delay
+    const ageGrace = cfg.server.grpcMaxConnectionAgeGrace;
     if (age + ageGrace >= delay) {
       warnings.push(
         `-server.grpc.keepalive.max-connection-age (${formatDuration(age)}) + -server.grpc.keepalive.max-connection-age-grace (${formatDuration(ageGrace)}) ` +

@@ -104,6 +104,8 @@ export function loadConfig<Sch extends Schema>(
     set(r, v, 'flag');
   }
 
+  // -help and -version print and exit: as in Mimir, values that would not run do not stop them
+  if (action === 'help' || action === 'version') return { config: config as ConfigOf<Sch>, sources, action };
   for (const [gname, g] of Object.entries(schema)) {
     if (g.validate === undefined) continue;
     try {
@@ -120,9 +122,10 @@ function yamlValues(text: string, file: string, byYaml: Map<string, OptionRef>):
   const lc = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0] as { message: string; linePos?: Array<{ line: number }> };
-    const line = e.linePos?.[0]?.line;
-    throw new ConfigError(`config file "${file}"${line !== undefined ? ` line ${line}` : ''}: ${e.message.split('\n')[0]}`);
+    const e = doc.errors[0] as { message: string; pos: [number, number] };
+    // with prettyErrors off the parser does not fill in linePos: take the line from the offset
+    const line = lc.linePos(e.pos[0]).line;
+    throw new ConfigError(`config file "${file}" line ${line}: ${e.message.split('\n')[0]}`);
   }
   const out: Array<[OptionRef, unknown]> = [];
   const where = (node: YamlNode | null | undefined): string => {
@@ -139,7 +142,8 @@ function yamlValues(text: string, file: string, byYaml: Map<string, OptionRef>):
     if (path !== '') {
       const r = byYaml.get(path);
       if (r !== undefined) {
-        const v: unknown = isScalar(node) ? node.value : node.toJSON();
+        // toJS with the document resolves aliases (`key: *anchor`); toJSON() would not
+        const v: unknown = isScalar(node) ? node.value : node.toJS(doc);
         if (v === null) return; // an empty value leaves the option as it was
         try {
           out.push([r, r.option.fromYaml(v)]);
@@ -157,7 +161,8 @@ function yamlValues(text: string, file: string, byYaml: Map<string, OptionRef>):
       const keyNode = item.key as YamlNode;
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const child = path === '' ? key : `${path}.${key}`;
-      if (!byYaml.has(child) && !prefixes.has(child)) throw new ConfigError(`config file "${file}": unknown key ${child}${where(keyNode)}`);
+      // a key holding a dot ("server.http_listen_port: 1") is not a path: nesting is spelled out
+      if (key.includes('.') || (!byYaml.has(child) && !prefixes.has(child))) throw new ConfigError(`config file "${file}": unknown key ${child}${where(keyNode)}`);
       walk(item.value as YamlNode, child);
     }
   };
