@@ -15,11 +15,12 @@ export interface LoadResult<Sch extends Schema> {
 }
 
 export const CONFIG_FILE_FLAG = 'config.file';
-const META_FLAGS: Record<string, LoadResult<Schema>['action']> = {
-  help: 'help',
-  h: 'help',
-  version: 'version',
-  modules: 'modules',
+/** Flags that ask for something other than running; -help lists them with the options. */
+export const META_FLAGS: Record<string, { action: LoadResult<Schema>['action']; help?: string }> = {
+  help: { action: 'help', help: 'Print the flags with their defaults and exit.' },
+  h: { action: 'help' },
+  modules: { action: 'modules', help: 'List the modules that -target accepts and exit.' },
+  version: { action: 'version', help: 'Print the version and exit.' },
 };
 
 interface FlagArg {
@@ -45,7 +46,7 @@ export function parseArgs(schema: Schema, argv: readonly string[]): { flags: Fla
     let value = eq >= 0 ? body.slice(eq + 1) : undefined;
     const meta = META_FLAGS[name];
     if (meta !== undefined && !byFlag.has(name)) {
-      if (action === 'run') action = meta;
+      if (action === 'run') action = meta.action;
       continue;
     }
     const ref = byFlag.get(name);

@@ -1,5 +1,6 @@
 // Renders a schema: -help text and the YAML of a config (full, defaults or diff), as GET /config serves it.
 import { stringify } from 'yaml';
+import { META_FLAGS } from './load.js';
 import type { Option } from './option.js';
 import { type ConfigOf, type Schema, defaultsOf, optionsOf } from './schema.js';
 
@@ -16,16 +17,20 @@ const TYPE_NAME: Record<Option<unknown>['kind'], string> = {
 /** Go flag-package style usage text, options sorted by flag name. */
 export function renderHelp(schema: Schema, program: string): string {
   const lines = [`Usage of ${program}:`];
-  const refs = optionsOf(schema).filter((r) => r.option.hidden !== true);
-  refs.sort((a, b) => (a.option.flag < b.option.flag ? -1 : a.option.flag > b.option.flag ? 1 : 0));
-  for (const { option: o } of refs) {
+  const entries: Array<{ flag: string; head: string; help: string }> = [];
+  for (const { option: o } of optionsOf(schema)) {
+    if (o.hidden === true) continue;
     const t = TYPE_NAME[o.kind];
-    lines.push(`  -${o.flag}${t === '' ? '' : ` ${t}`}`);
     let help = o.help;
     if (o.enumValues !== undefined) help += ` Supported values: ${o.enumValues.join(', ')}.`;
     const d = defaultText(o);
-    lines.push(`    \t${help}${d === '' ? '' : ` (default ${d})`}`);
+    entries.push({ flag: o.flag, head: `-${o.flag}${t === '' ? '' : ` ${t}`}`, help: `${help}${d === '' ? '' : ` (default ${d})`}` });
   }
+  for (const [flag, m] of Object.entries(META_FLAGS)) {
+    if (m.help !== undefined) entries.push({ flag, head: `-${flag}`, help: m.help });
+  }
+  entries.sort((a, b) => (a.flag < b.flag ? -1 : a.flag > b.flag ? 1 : 0));
+  for (const e of entries) lines.push(`  ${e.head}`, `    \t${e.help}`);
   return lines.join('\n') + '\n';
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { schema } from '../../src/app/config.js';
 import { boolOpt, defineGroup, durationOpt, intOpt, optionsOf, renderHelp, renderYaml, defaultsOf, stringOpt } from '../../src/config/index.js';
+import { META_FLAGS } from '../../src/config/load.js';
 import { formatDuration } from '../../src/util/duration.js';
 
 // the test runs from dist/test/unit; the golden file lives in the source tree
@@ -49,7 +50,9 @@ function entries(help: string): Map<string, [string, string]> {
 test('every option is in -help with its type and default', () => {
   const help = entries(renderHelp(schema, 'muninn'));
   const refs = optionsOf(schema).filter((r) => r.option.hidden !== true);
-  assert.equal(help.size, refs.length);
+  const builtins = Object.entries(META_FLAGS).filter(([, m]) => m.help !== undefined).map(([f]) => f);
+  assert.equal(help.size, refs.length + builtins.length);
+  for (const f of builtins) assert.ok(help.has(f), `built-in -${f} missing from -help`);
   const flags = [...help.keys()];
   assert.deepEqual(flags, [...flags].sort(), 'sorted by flag name');
   for (const { option: o } of refs) {
@@ -134,10 +137,16 @@ test('renderHelp formats each kind Go-style and leaves out hidden options', () =
       '    \tOn. (default true)',
       '  -d duration',
       '    \tD. (default 1m30s)',
+      '  -help',
+      '    \tPrint the flags with their defaults and exit.',
       '  -i int',
       '    \tI.',
+      '  -modules',
+      '    \tList the modules that -target accepts and exit.',
       '  -s string',
       '    \tS. (default "x y")',
+      '  -version',
+      '    \tPrint the version and exit.',
       '',
     ].join('\n'),
   );
