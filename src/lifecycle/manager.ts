@@ -11,7 +11,13 @@ export class Manager {
       svc.addListener((_from, to, failure) => {
         if (to !== State.Failed) return;
         const err = failure ?? new Error(`service "${svc.name}" failed`);
-        for (const l of [...this.failureListeners]) l(svc, err);
+        for (const l of [...this.failureListeners]) {
+          try {
+            l(svc, err);
+          } catch {
+            // one throwing listener must not keep the others (e.g. the one stopping the app) from hearing
+          }
+        }
       });
     }
   }

@@ -3,7 +3,7 @@
 // need, dependencies first, and wraps each service so that it starts only once its dependencies
 // are Running and stops only once every module depending on it has stopped: modules start in
 // dependency order and stop in reverse, even when the manager starts and stops them all at once.
-import { BasicService, type Service, State, waitForAbort } from './service.js';
+import { BasicService, type Service, State, isTerminal, waitForAbort } from './service.js';
 
 export interface ModuleOptions {
   /** Shown in -target's help and accepted as a target. Internal modules are false. */
@@ -132,6 +132,11 @@ export class ModuleService extends BasicService {
     this.inner = inner;
     this.deps = deps;
     this.dependants = dependants;
+    // A module that ends without having started its service (stopped while New, or a dependency
+    // failed) ends that service too, so nothing awaiting it stays pending.
+    this.addListener((_from, to) => {
+      if (isTerminal(to) && inner.state() === State.New) inner.stopAsync();
+    });
   }
 
   dependencyNames(): string[] {
@@ -148,6 +153,12 @@ export class ModuleService extends BasicService {
       }
     }
     if (signal.aborted) return;
+    // a dependency may have left Running while this module waited for the others
+    for (const d of this.deps) {
+      if (!isUp(d)) {
+        throw new ModuleError(`module "${this.name}": dependency "${d.name}" is no longer running (${d.state()}): ${msg(failureOf(d) ?? 'stopped')}`);
+      }
+    }
     this.inner.startAsync();
     try {
       await this.inner.awaitRunning(signal);
@@ -176,11 +187,26 @@ export class ModuleService extends BasicService {
   }
 
   protected override async stopping(): Promise<void> {
-    // stop only after everything that depends on this module has stopped
-    await Promise.all(this.dependants().map((d) => d.awaitTerminated().catch(() => undefined)));
-    this.inner.stopAsync();
+    const s = this.inner.state();
+    if (s === State.New || s === State.Starting || s === State.Running) {
+      // stop only after everything that depends on this module has stopped
+      await Promise.all(this.dependants().map((d) => d.awaitTerminated().catch(() => undefined)));
+      this.inner.stopAsync();
+    }
+    // else the service already left Running by itself (it failed or returned): there is nothing
+    // left to order, and waiting for the dependants would hold back the failure report that
+    // makes the app stop them
     await this.inner.awaitTerminated();
   }
+}
+
+/** Running, and for a module also its inner service (which may be leaving Running right now). */
+function isUp(s: Service): boolean {
+  return s.state() === State.Running && (!(s instanceof ModuleService) || s.inner.state() === State.Running);
+}
+
+function failureOf(s: Service): Error | undefined {
+  return s.failureCase() ?? (s instanceof ModuleService ? s.inner.failureCase() : undefined);
 }
 
 function msg(e: unknown): string {
