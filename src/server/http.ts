@@ -164,13 +164,12 @@ export class HttpServer {
     res.once('close', finish);
     if (this.connectionClose) res.setHeader('Connection', 'close');
     if (wt !== undefined) {
-      req.once('end', () => {
-        writeTimer = setTimeout(() => {
-          this.log.warn({ method, path: url.pathname }, 'HTTP write timeout: closing the connection');
-          res.destroy();
-        }, wt);
-        writeTimer.unref();
-      });
+      // as Go's http.Server.WriteTimeout: counted from the end of the request headers
+      writeTimer = setTimeout(() => {
+        this.log.warn({ method, path: url.pathname }, 'HTTP write timeout: closing the connection');
+        res.destroy();
+      }, wt);
+      writeTimer.unref();
     }
 
     if (m === undefined) return sendText(res, 404, '404 page not found\n');

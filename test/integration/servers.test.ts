@@ -16,6 +16,7 @@ import { grpcUnaryWhenRunning, httpWhenRunning } from '../../src/server/guard.js
 import { HttpServer, sendText } from '../../src/server/http.js';
 import { routeName } from '../../src/server/router.js';
 import { SLOW_SERVICE, SlowClientCtor } from '../fixtures/slow-service.js';
+import { withDeadline } from '../util.js';
 
 function newHttp(over: Partial<{ writeTimeoutMs: number }> = {}): { server: HttpServer; registry: ReturnType<typeof createBareRegistry> } {
   const registry = createBareRegistry();
@@ -104,7 +105,9 @@ test('the write timeout closes a connection whose response takes too long', asyn
   server.route('GET', '/hang', () => new Promise<void>(() => undefined));
   await server.listen();
   const url = `http://127.0.0.1:${server.address().port}/hang`;
-  await assert.rejects(fetch(url));
+  // regression: the timer once started only when the handler consumed the request body, so a
+  // GET whose handler hung was never cut (the client gave up after undici's 300 s)
+  await withDeadline(assert.rejects(fetch(url)), 10_000, 'the write timeout did not close the connection');
   await server.close(100);
 });
 
