@@ -6,39 +6,10 @@ import {
   BasicService, Manager, ModuleError, ModuleRegistry, type ModuleService, ServiceStateError, State,
   isTerminal, waitForAbort,
 } from '../../src/lifecycle/index.js';
+import { deferred, mulberry32, settledState, tick, ticks } from '../util.js';
 
 // ---- helpers -------------------------------------------------------------------------------
 
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-function tick(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
-}
-
-async function ticks(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await tick();
-}
-
-async function settledState(p: Promise<unknown>, turns = 3): Promise<'pending' | 'resolved' | { rejected: unknown }> {
-  let out: 'pending' | 'resolved' | { rejected: unknown } = 'pending';
-  p.then(() => { out = 'resolved'; }, (e: unknown) => { out = { rejected: e }; });
-  await ticks(turns);
-  return out;
-}
 
 function byName(services: ModuleService[]): Record<string, ModuleService> {
   return Object.fromEntries(services.map((s) => [s.name, s]));
@@ -539,16 +510,6 @@ describe('ModuleService ordering', () => {
 
 // ---- randomized stress -----------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A pause: none, a microtask, a macrotask turn, or (rarely) a 0-2 ms timer. */
 type Pause = { kind: 'none' } | { kind: 'micro' } | { kind: 'immediate' } | { kind: 'timer'; ms: number };

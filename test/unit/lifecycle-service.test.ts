@@ -4,41 +4,10 @@ import { describe, test } from 'node:test';
 import {
   BasicService, Manager, type Service, ServiceStateError, State, isTerminal, sleep, waitForAbort,
 } from '../../src/lifecycle/index.js';
+import { deferred, settledState, tick, ticks } from '../util.js';
 
 // ---- helpers -------------------------------------------------------------------------------
 
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets pending callbacks, microtasks and promise chains run (a macrotask turn). */
-function tick(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
-}
-
-async function ticks(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await tick();
-}
-
-/** 'pending', or how the promise settled, after letting it run for a few turns. */
-async function settledState(p: Promise<unknown>, turns = 3): Promise<'pending' | 'resolved' | { rejected: unknown }> {
-  let out: 'pending' | 'resolved' | { rejected: unknown } = 'pending';
-  p.then(() => { out = 'resolved'; }, (e: unknown) => { out = { rejected: e }; });
-  await ticks(turns);
-  return out;
-}
 
 /** Resolves when the service enters `to` (immediately if it is already there). */
 function reach(svc: Service, to: State): Promise<void> {

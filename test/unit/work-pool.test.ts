@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MuninnError, PoolClosedError } from '../../src/errors/index.js';
 import { WorkPool } from '../../src/pool/index.js';
-import { mulberry32, withDeadline } from '../util.js';
+import { mulberry32, tick, withDeadline } from '../util.js';
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 
 test('runs at most `concurrency` tasks at once and all of them', async () => {
   const pool = new WorkPool({ name: 't', concurrency: 3 });
