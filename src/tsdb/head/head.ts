@@ -1,0 +1,421 @@
+// A tenant's in-memory head: series found by a hash of their labels (computed over the request's
+// label bytes, so series the head already has cost no strings), postings for selection, the
+// per-tenant series limits, and the append rules of Prometheus's head appender.
+import { MuninnError } from '../../errors/index.js';
+import type { DecodedWriteRequest } from '../../remotewrite/index.js';
+import { histogramOf } from '../../remotewrite/objects.js';
+import { MemPostings, labelNamesFor, labelValuesFor, select } from '../index/index.js';
+import {
+  type Labels, LabelsBuilder, LabelsHasher, type Matcher, METRIC_NAME, SymbolTable, labelsEqual, labelsGet, labelsHash,
+} from '../labels/index.js';
+import {
+  type DiscardReason, instanceSeriesLimitError, perMetricSeriesLimitError, perUserSeriesLimitError, sampleError,
+} from './errors.js';
+import { AppendCode, MemSeries } from './series.js';
+import type { WalBatch } from './wal-batch.js';
+
+export interface HeadLimits {
+  /** Local (this ingester's share) limit on series; 0 = none. */
+  maxSeries: number;
+  /** Local limit on series per metric name; 0 = none. */
+  maxSeriesPerMetric: number;
+  /** Out-of-order window in ms; 0 rejects out-of-order samples. */
+  outOfOrderWindowMs: number;
+  nativeHistograms: boolean;
+}
+
+export interface HeadOptions {
+  tenant: string;
+  /** Head chunk range (the TSDB block range): chunks are cut at its boundaries. */
+  chunkRangeMs: number;
+  limits: () => HeadLimits;
+  /** Instance-wide series budget: asked before a series is created; returns the limit when full. */
+  instanceSeriesFull?: () => number | false;
+  onSeriesCreated?: (n: number) => void;
+  onSeriesRemoved?: (n: number) => void;
+  now?: () => number;
+}
+
+/** The outcome of one appendRequest(): counts, and the first error (Mimir returns the first). */
+export class AppendStats {
+  accepted = 0;
+  acceptedHistograms = 0;
+  newSeries = 0;
+  firstError: MuninnError | null = null;
+  /** Set when an instance limit refused part of the request: the push must fail retryably. */
+  retryableError: MuninnError | null = null;
+  readonly discarded = new Map<DiscardReason, number>();
+
+  discard(reason: DiscardReason, n: number, err: () => MuninnError): void {
+    if (n <= 0) return;
+    this.discarded.set(reason, (this.discarded.get(reason) ?? 0) + n);
+    if (this.firstError === null) this.firstError = err();
+  }
+}
+
+const REASONS: Record<number, DiscardReason | undefined> = {
+  [AppendCode.NewValueForTimestamp]: 'new-value-for-timestamp',
+  [AppendCode.OutOfOrder]: 'sample-out-of-order',
+  [AppendCode.TooOld]: 'sample-too-old',
+};
+
+export class TenantHead {
+  readonly tenant: string;
+  readonly postings = new MemPostings();
+  readonly symbols = new SymbolTable();
+  private readonly byHash = new Map<number, MemSeries | MemSeries[]>();
+  private readonly byRef = new Map<number, MemSeries>();
+  private readonly metricCounts = new Map<string, number>();
+  private readonly hasher = new LabelsHasher();
+  private readonly builder: LabelsBuilder;
+  private readonly opts: HeadOptions;
+  private nextRef = 1;
+  /** Newest sample time over all series; -Infinity when empty. */
+  maxT = -Infinity;
+  minT = Infinity;
+
+  constructor(opts: HeadOptions) {
+    this.opts = opts;
+    this.tenant = opts.tenant;
+    this.builder = new LabelsBuilder(this.symbols);
+  }
+
+  get numSeries(): number {
+    return this.byRef.size;
+  }
+
+  series(ref: number): MemSeries | undefined {
+    return this.byRef.get(ref);
+  }
+
+  /**
+   * Appends every series of a decoded request. Valid samples are stored even when others are
+   * refused; refusals are counted in stats and the first becomes stats.firstError. Series created
+   * and samples stored are added to `wal` for the caller to log. Synchronous, so concurrent
+   * requests see each other's effects in the order their WAL records are logged.
+   */
+  appendRequest(req: DecodedWriteRequest, wal: WalBatch, stats: AppendStats): void {
+    const limits = this.opts.limits();
+    const halfRange = this.opts.chunkRangeMs / 2;
+    const now = (this.opts.now ?? Date.now)();
+    for (let i = 0; i < req.seriesCount; i++) {
+      const s0 = req.sampleOffsets[i] as number;
+      const s1 = req.sampleOffsets[i + 1] as number;
+      const h0 = req.histogramOffsets[i] as number;
+      const h1 = req.histogramOffsets[i + 1] as number;
+      if (s0 === s1 && h0 === h1) continue;
+      if (h1 > h0 && !limits.nativeHistograms) {
+        const t = req.histograms.timestamps[h0] as number;
+        stats.discard('native-histogram-disabled', h1 - h0, () => sampleError('native-histogram-disabled', t, this.requestLabelsString(req, i)));
+        if (s0 === s1) continue;
+      }
+      const series = this.getOrCreate(req, i, limits, wal, stats, s0 < s1 ? (req.timestamps[s0] as number) : (req.histograms.timestamps[h0] as number));
+      if (series === null) continue;
+      let appended = false;
+      for (let k = s0; k < s1; k++) {
+        const t = req.timestamps[k] as number;
+        const v = req.values[k] as number;
+        const code = this.appendOne(series, t, v, limits, halfRange);
+        if (code === AppendCode.Ok || code === AppendCode.OkOutOfOrder) {
+          wal.addSample(series.ref, t, v);
+          stats.accepted++;
+          appended = true;
+        } else if (code === AppendCode.Duplicate) {
+          stats.accepted++; // accepted silently, as Prometheus does; nothing new to log
+        } else {
+          const reason = code === AppendCode.OutOfBoundsCode ? 'sample-out-of-bounds' : (REASONS[code] as DiscardReason);
+          stats.discard(reason, 1, () => sampleError(reason, t, series.labels));
+        }
+      }
+      if (limits.nativeHistograms) {
+        for (let h = h0; h < h1; h++) {
+          const t = req.histograms.timestamps[h] as number;
+          const obj = histogramOf(req, h);
+          const code = series.appendHistogram(t, obj);
+          if (code === AppendCode.Ok) {
+            wal.addHistogram(series.ref, t, obj);
+            this.noteTime(t);
+            stats.acceptedHistograms++;
+            appended = true;
+          } else if (code === AppendCode.Duplicate) {
+            stats.acceptedHistograms++;
+          } else {
+            stats.discard('sample-out-of-order', 1, () => sampleError('sample-out-of-order', t, series.labels));
+          }
+        }
+      }
+      if (appended) series.lastAppendAt = now;
+    }
+  }
+
+  private appendOne(series: MemSeries, t: number, v: number, limits: HeadLimits, halfRange: number): number {
+    const window = limits.outOfOrderWindowMs;
+    if (this.maxT !== -Infinity && t < this.maxT - halfRange && t > series.lastT) {
+      // an in-order sample far behind the head: out of bounds, or too old for the window
+      if (window <= 0) return AppendCode.OutOfBoundsCode;
+      if (t < this.maxT - window) return AppendCode.TooOld;
+    }
+    const code = series.appendFloat(t, v, window > 0 ? this.maxT - window : Infinity, this.opts.chunkRangeMs);
+    if (code === AppendCode.Ok || code === AppendCode.OkOutOfOrder) this.noteTime(t);
+    return code;
+  }
+
+  private noteTime(t: number): void {
+    if (t > this.maxT) this.maxT = t;
+    if (t < this.minT) this.minT = t;
+  }
+
+  /** The request's series i in this head, created if new and allowed; null when refused. */
+  private getOrCreate(req: DecodedWriteRequest, i: number, limits: HeadLimits, wal: WalBatch, stats: AppendStats, firstT: number): MemSeries | null {
+    const b = req.bytes;
+    const r = req.labelRanges;
+    const l0 = req.labelOffsets[i] as number;
+    const l1 = req.labelOffsets[i + 1] as number;
+    const h = this.hasher.reset();
+    let sorted = true;
+    for (let l = l0; l < l1; l++) {
+      const q = l * 4;
+      if ((r[q + 3] as number) === (r[q + 2] as number)) continue; // empty value = no label
+      if (l > l0 && compareBytes(b, r[q - 4] as number, r[q - 3] as number, r[q] as number, r[q + 1] as number) >= 0) sorted = false;
+      h.addBytes(b, r[q] as number, r[q + 1] as number);
+      h.addBytes(b, r[q + 2] as number, r[q + 3] as number);
+    }
+    let hash = h.sum();
+    let labels: Labels | undefined;
+    if (!sorted) {
+      // unsorted (or duplicate) names: build the label set to sort and check it
+      const built = this.buildLabels(req, l0, l1, stats, firstT);
+      if (built === null) return null;
+      labels = built;
+      hash = labelsHash(labels);
+      const found = this.lookup(hash, labels);
+      if (found !== undefined) return found;
+    } else {
+      const found = this.lookupBytes(hash, req, l0, l1);
+      if (found !== undefined) return found;
+      const built = this.buildLabels(req, l0, l1, stats, firstT);
+      if (built === null) return null;
+      labels = built;
+    }
+    const full = this.opts.instanceSeriesFull?.() ?? false;
+    if (full !== false) {
+      // an instance limit is not a property of the data: the push fails retryably, uncounted
+      stats.retryableError ??= instanceSeriesLimitError(full);
+      return null;
+    }
+    const refusal = this.checkCreate(labels, limits);
+    if (refusal !== null) {
+      const n = (req.sampleOffsets[i + 1] as number) - (req.sampleOffsets[i] as number);
+      stats.discard(refusal.reason, Math.max(1, n), () => refusal.err);
+      return null;
+    }
+    const s = this.insert(this.nextRef++, labels, hash);
+    wal.addSeries(s.ref, labels);
+    stats.newSeries++;
+    return s;
+  }
+
+  private buildLabels(req: DecodedWriteRequest, l0: number, l1: number, stats: AppendStats, firstT: number): Labels | null {
+    const b = req.bytes;
+    const r = req.labelRanges;
+    const lb = this.builder.reset();
+    for (let l = l0; l < l1; l++) {
+      const q = l * 4;
+      lb.add(b.toString('utf8', r[q], r[q + 1]), b.toString('utf8', r[q + 2], r[q + 3]));
+    }
+    try {
+      return lb.labels();
+    } catch (e) {
+      const err = e instanceof MuninnError ? e : new MuninnError('bad_data', String(e));
+      stats.discard('invalid-labels', 1, () => err);
+      void firstT;
+      return null;
+    }
+  }
+
+  private checkCreate(labels: Labels, limits: HeadLimits): { reason: DiscardReason; err: MuninnError } | null {
+    if (limits.maxSeries > 0 && this.byRef.size >= limits.maxSeries) {
+      return { reason: 'per_user_series_limit', err: perUserSeriesLimitError(limits.maxSeries) };
+    }
+    if (limits.maxSeriesPerMetric > 0) {
+      const name = labelsGet(labels, METRIC_NAME);
+      if ((this.metricCounts.get(name) ?? 0) >= limits.maxSeriesPerMetric) {
+        return { reason: 'per_metric_series_limit', err: perMetricSeriesLimitError(limits.maxSeriesPerMetric, labels) };
+      }
+    }
+    return null;
+  }
+
+  private insert(ref: number, labels: Labels, hash: number): MemSeries {
+    const s = new MemSeries(ref, labels);
+    this.byRef.set(ref, s);
+    const prev = this.byHash.get(hash);
+    if (prev === undefined) this.byHash.set(hash, s);
+    else if (Array.isArray(prev)) prev.push(s);
+    else this.byHash.set(hash, [prev, s]);
+    this.postings.add(ref, labels);
+    const name = labelsGet(labels, METRIC_NAME);
+    this.metricCounts.set(name, (this.metricCounts.get(name) ?? 0) + 1);
+    this.opts.onSeriesCreated?.(1);
+    return s;
+  }
+
+  /** Creates (or finds) a series with a given ref, as WAL replay does. */
+  replaySeries(ref: number, labels: Labels): MemSeries {
+    const hash = labelsHash(labels);
+    const found = this.lookup(hash, labels);
+    if (found !== undefined) return found;
+    const interned = this.builder.reset();
+    for (let k = 0; k < labels.length; k += 2) interned.add(labels[k] as string, labels[k + 1] as string);
+    const s = this.insert(ref, interned.labels(), hash);
+    if (ref >= this.nextRef) this.nextRef = ref + 1;
+    return s;
+  }
+
+  /** Re-applies a logged sample (WAL replay). Returns false if the series is unknown or the sample is refused. */
+  replaySample(ref: number, t: number, v: number): boolean {
+    const s = this.byRef.get(ref);
+    if (s === undefined) return false;
+    const limits = this.opts.limits();
+    const code = s.appendFloat(t, v, limits.outOfOrderWindowMs > 0 ? this.maxT - limits.outOfOrderWindowMs : Infinity, this.opts.chunkRangeMs);
+    if (code === AppendCode.Ok || code === AppendCode.OkOutOfOrder) {
+      this.noteTime(t);
+      s.lastAppendAt = (this.opts.now ?? Date.now)();
+      return true;
+    }
+    return code === AppendCode.Duplicate;
+  }
+
+  replayHistogram(ref: number, t: number, h: unknown): boolean {
+    const s = this.byRef.get(ref);
+    if (s === undefined) return false;
+    const code = s.appendHistogram(t, h);
+    if (code === AppendCode.Ok) this.noteTime(t);
+    return code === AppendCode.Ok || code === AppendCode.Duplicate;
+  }
+
+  private lookup(hash: number, labels: Labels): MemSeries | undefined {
+    const e = this.byHash.get(hash);
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return labelsEqual(e.labels, labels) ? e : undefined;
+    return e.find((s) => labelsEqual(s.labels, labels));
+  }
+
+  private lookupBytes(hash: number, req: DecodedWriteRequest, l0: number, l1: number): MemSeries | undefined {
+    const e = this.byHash.get(hash);
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return labelsMatchBytes(e.labels, req, l0, l1) ? e : undefined;
+    return e.find((s) => labelsMatchBytes(s.labels, req, l0, l1));
+  }
+
+  private requestLabelsString(req: DecodedWriteRequest, i: number): string {
+    const b = req.bytes;
+    const r = req.labelRanges;
+    const parts: string[] = [];
+    for (let l = req.labelOffsets[i] as number; l < (req.labelOffsets[i + 1] as number); l++) {
+      const q = l * 4;
+      parts.push(`${b.toString('utf8', r[q], r[q + 1])}=${JSON.stringify(b.toString('utf8', r[q + 2], r[q + 3]))}`);
+    }
+    return `{${parts.join(', ')}}`;
+  }
+
+  /** Series matching every matcher that hold data in [mint, maxt], in postings (ref) order. */
+  select(matchers: readonly Matcher[], mint: number, maxt: number): MemSeries[] {
+    const refs = select(this.postings, matchers);
+    const out: MemSeries[] = [];
+    for (let k = 0; k < refs.length; k++) {
+      const s = this.byRef.get(refs[k] as number);
+      if (s === undefined) continue;
+      if (s.maxTime() < mint || s.minTime() > maxt) continue;
+      out.push(s);
+    }
+    return out;
+  }
+
+  labelNames(matchers: readonly Matcher[]): string[] {
+    return labelNamesFor(this.postings, matchers, (ref) => this.byRef.get(ref)?.labels);
+  }
+
+  labelValues(name: string, matchers: readonly Matcher[]): string[] {
+    return labelValuesFor(this.postings, name, matchers);
+  }
+
+  /**
+   * Drops data older than mint and removes series left empty that have had no append for idleMs.
+   * Returns the number of series removed.
+   */
+  truncate(mint: number, idleMs: number): number {
+    const now = (this.opts.now ?? Date.now)();
+    const dead: number[] = [];
+    let newMin = Infinity;
+    for (const s of this.byRef.values()) {
+      s.truncateBefore(mint);
+      if (s.isEmpty() && now - s.lastAppendAt >= idleMs) dead.push(s.ref);
+      else newMin = Math.min(newMin, s.minTime());
+    }
+    this.minT = newMin;
+    if (dead.length === 0) return 0;
+    this.postings.deleteMany(dead, (ref) => this.byRef.get(ref)?.labels);
+    for (const ref of dead) {
+      const s = this.byRef.get(ref) as MemSeries;
+      this.byRef.delete(ref);
+      const hash = labelsHash(s.labels);
+      const e = this.byHash.get(hash);
+      if (Array.isArray(e)) {
+        const rest = e.filter((x) => x !== s);
+        if (rest.length === 1) this.byHash.set(hash, rest[0] as MemSeries);
+        else this.byHash.set(hash, rest);
+      } else if (e === s) this.byHash.delete(hash);
+      const name = labelsGet(s.labels, METRIC_NAME);
+      const c = (this.metricCounts.get(name) ?? 1) - 1;
+      if (c <= 0) this.metricCounts.delete(name);
+      else this.metricCounts.set(name, c);
+    }
+    this.symbols.retainOnly((function* (m: Map<number, MemSeries>) {
+      for (const s of m.values()) yield s.labels;
+    })(this.byRef));
+    this.opts.onSeriesRemoved?.(dead.length);
+    return dead.length;
+  }
+
+  /** Series refs and labels, for a WAL checkpoint. */
+  *allSeries(): IterableIterator<MemSeries> {
+    yield* this.byRef.values();
+  }
+}
+
+function compareBytes(b: Uint8Array, a0: number, a1: number, c0: number, c1: number): number {
+  const n = Math.min(a1 - a0, c1 - c0);
+  for (let k = 0; k < n; k++) {
+    const d = (b[a0 + k] as number) - (b[c0 + k] as number);
+    if (d !== 0) return d;
+  }
+  return (a1 - a0) - (c1 - c0);
+}
+
+/** Whether a series' labels equal the request's label ranges (sorted, empty values skipped). */
+function labelsMatchBytes(ls: Labels, req: DecodedWriteRequest, l0: number, l1: number): boolean {
+  const b = req.bytes;
+  const r = req.labelRanges;
+  let k = 0;
+  for (let l = l0; l < l1; l++) {
+    const q = l * 4;
+    if ((r[q + 3] as number) === (r[q + 2] as number)) continue;
+    if (k + 1 >= ls.length) return false;
+    if (!stringEqualsBytes(ls[k] as string, b, r[q] as number, r[q + 1] as number)) return false;
+    if (!stringEqualsBytes(ls[k + 1] as string, b, r[q + 2] as number, r[q + 3] as number)) return false;
+    k += 2;
+  }
+  return k === ls.length;
+}
+
+function stringEqualsBytes(s: string, b: Buffer, start: number, end: number): boolean {
+  const n = end - start;
+  if (s.length > n) return false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 0x80) return s === b.toString('utf8', start, end); // non-ASCII: compare decoded
+    if (c !== b[start + k]) return false;
+  }
+  return s.length === n;
+}
