@@ -1,5 +1,8 @@
 // Spawning muninn (or a fixture) as a child process and reading its JSON log lines.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN_JS = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -80,7 +83,9 @@ export function spawnNode(script: string, args: string[]): Proc {
 
 /** Starts a process and waits for "Muninn started"; returns its HTTP and gRPC ports. */
 export async function startMuninn(script: string, args: string[]): Promise<Proc & { httpPort: number; grpcPort: number }> {
+  const dataArg = args.some((a) => a.startsWith('-blocks-storage.tsdb.dir')) ? [] : [`-blocks-storage.tsdb.dir=${tempDir('muninn-test-')}`];
   const p = spawnNode(script, [
+    ...dataArg,
     '-server.http-listen-address=127.0.0.1', '-server.http-listen-port=0',
     '-server.grpc-listen-address=127.0.0.1', '-server.grpc-listen-port=0', ...args,
   ]);
@@ -97,4 +102,9 @@ export async function startMuninn(script: string, args: string[]): Promise<Proc 
 /** Log lines that report a problem: errors, fatals, unhandled errors. */
 export function problemLines(lines: LogLine[]): LogLine[] {
   return lines.filter((l) => l.level === 'error' || l.level === 'fatal' || /unhandled|uncaught/i.test(String(l.msg)));
+}
+
+/** A new temporary directory (left for the OS to clean; tests that write much remove their own). */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -13,7 +13,7 @@ import { GrpcServer } from '../server/grpc.js';
 import { HttpServer } from '../server/http.js';
 import { sleep } from '../lifecycle/index.js';
 import type { MuninnConfig } from './config.js';
-import { registerComponentModules, SERVER_MODULE } from './modules.js';
+import { type ModuleContext, registerComponentModules, SERVER_MODULE } from './modules.js';
 import { registerStatusRoutes } from './status-routes.js';
 
 export const PHASES = ['starting', 'serving', 'delay', 'draining', 'stopping', 'stopped'] as const;
@@ -30,13 +30,14 @@ export interface ShutdownOptions {
   skipDelay?: boolean;
 }
 
-export class App {
+export class App implements ModuleContext {
   readonly config: MuninnConfig;
   readonly log: Logger;
   readonly registry: Registry;
   readonly http: HttpServer;
   readonly grpc: GrpcServer;
   readonly modules = new ModuleRegistry();
+  ingester?: ModuleContext['ingester'];
   private manager: Manager | undefined;
   private services: ModuleService[] = [];
   private phase: Phase = 'starting';
@@ -79,7 +80,7 @@ export class App {
         await Promise.all([this.http.close(t), this.grpc.shutdown(t)]);
       },
     }), [], { userVisible: false });
-    registerComponentModules(this.modules);
+    registerComponentModules(this);
     registerStatusRoutes(this.http, this.registry, this.config, {
       readiness: () => this.readiness(),
       moduleStates: () => this.services.map((m) => ({ name: m.name, state: m.state() })),

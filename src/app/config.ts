@@ -1,5 +1,6 @@
 // The whole config: the root options and one group per component.
 import { ConfigError, defineGroup, durationOpt, listOpt, stringOpt, type ConfigOf, type Values } from '../config/index.js';
+import { ingesterConfig, limitsConfig, tsdbConfig } from '../ingester/config.js';
 import { serverConfig } from '../server/config.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -13,6 +14,9 @@ export const rootConfig = defineGroup('root', {
 export const schema = {
   root: rootConfig,
   server: serverConfig,
+  tsdb: tsdbConfig,
+  ingester: ingesterConfig,
+  limits: limitsConfig,
 };
 
 export type MuninnConfig = ConfigOf<typeof schema>;

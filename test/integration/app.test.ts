@@ -9,11 +9,13 @@ import { defaultsOf } from '../../src/config/index.js';
 import { BasicService } from '../../src/lifecycle/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { createBareRegistry } from '../../src/metrics/index.js';
+import { tempDir } from '../proc.js';
 import { withDeadline } from '../util.js';
 
 function config(over: { root?: Partial<MuninnConfig['root']>; server?: Partial<MuninnConfig['server']> } = {}): MuninnConfig {
   const c = defaultsOf(schema);
   Object.assign(c.root, over.root);
+  c.tsdb.dir = tempDir('muninn-app-test-');
   Object.assign(c.server, { httpListenAddress: '127.0.0.1', httpListenPort: 0, grpcListenAddress: '127.0.0.1', grpcListenPort: 0 }, over.server);
   return c;
 }
