@@ -155,7 +155,8 @@ export function ingesterHandlers(api: IngesterApi): grpc.UntypedServiceImplement
           }
           call.end();
         } catch (e) {
-          if (!ac.signal.aborted) call.destroy(Object.assign(new Error(e instanceof Error ? e.message : String(e)), toServiceError(e)));
+          // grpc-js sends a stream's status from its 'error' event (destroy() would send none)
+          if (!ac.signal.aborted) call.emit('error', toServiceError(e));
         }
       })();
     }) as grpc.UntypedHandleCall,

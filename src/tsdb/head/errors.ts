@@ -55,6 +55,14 @@ export function perMetricSeriesLimitError(limit: number, labels: Labels): Sample
   return new SampleError('per_metric_series_limit', `per-metric series limit of ${limit} exceeded for series ${labelsToString(labels)} (err-mimir-max-series-per-metric). To adjust the related per-tenant limit, configure -ingester.max-global-series-per-metric, or contact your service administrator.`);
 }
 
+/**
+ * A series the head cannot hold (duplicate or empty label names, invalid UTF-8, no labels at all).
+ * `errorId` is Mimir's error ID for the case.
+ */
+export function invalidLabelsError(detail: string, errorId: string): SampleError {
+  return new SampleError('invalid-labels', `${detail} (${errorId})`);
+}
+
 /** Instance limits: retryable, another ingester (or this one later) may take the data. */
 export function instanceSeriesLimitError(limit: number): MuninnError {
   return new MuninnError('unavailable', `cannot add series: this ingester holds its maximum of ${limit} series (err-mimir-ingester-max-series); -ingester.instance-limits.max-series sets it`);

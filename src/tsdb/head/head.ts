@@ -1,15 +1,18 @@
 // A tenant's in-memory head: series found by a hash of their labels (computed over the request's
 // label bytes, so series the head already has cost no strings), postings for selection, the
 // per-tenant series limits, and the append rules of Prometheus's head appender.
+import { isUtf8 } from 'node:buffer';
 import { MuninnError } from '../../errors/index.js';
 import type { DecodedWriteRequest } from '../../remotewrite/index.js';
 import { histogramOf } from '../../remotewrite/objects.js';
 import { MemPostings, labelNamesFor, labelValuesFor, select } from '../index/index.js';
 import {
-  type Labels, LabelsBuilder, LabelsHasher, type Matcher, METRIC_NAME, SymbolTable, labelsEqual, labelsGet, labelsHash,
+  InvalidLabelsError, type Labels, LabelsBuilder, LabelsHasher, type Matcher, METRIC_NAME, SymbolTable, labelsEqual, labelsGet,
+  labelsHash, labelsToString,
 } from '../labels/index.js';
 import {
-  type DiscardReason, instanceSeriesLimitError, perMetricSeriesLimitError, perUserSeriesLimitError, sampleError,
+  type DiscardReason, instanceSeriesLimitError, invalidLabelsError, perMetricSeriesLimitError, perUserSeriesLimitError,
+  sampleError,
 } from './errors.js';
 import { AppendCode, MemSeries } from './series.js';
 import type { WalBatch } from './wal-batch.js';
@@ -57,6 +60,7 @@ const REASONS: Record<number, DiscardReason | undefined> = {
   [AppendCode.NewValueForTimestamp]: 'new-value-for-timestamp',
   [AppendCode.OutOfOrder]: 'sample-out-of-order',
   [AppendCode.TooOld]: 'sample-too-old',
+  [AppendCode.OutOfBoundsCode]: 'sample-out-of-bounds',
 };
 
 export class TenantHead {
@@ -70,6 +74,11 @@ export class TenantHead {
   private readonly builder: LabelsBuilder;
   private readonly opts: HeadOptions;
   private nextRef = 1;
+  /**
+   * WAL replay: refs of series records whose label set the head already holds under another ref
+   * (a series removed and created again), mapped to the ref that holds it.
+   */
+  private readonly replayAlias = new Map<number, number>();
   /** Newest sample time over all series; -Infinity when empty. */
   maxT = -Infinity;
   minT = Infinity;
@@ -84,8 +93,12 @@ export class TenantHead {
     return this.byRef.size;
   }
 
+  /** The series with this ref (or, after WAL replay, the series a replayed ref was merged into). */
   series(ref: number): MemSeries | undefined {
-    return this.byRef.get(ref);
+    const s = this.byRef.get(ref);
+    if (s !== undefined || this.replayAlias.size === 0) return s;
+    const to = this.replayAlias.get(ref);
+    return to === undefined ? undefined : this.byRef.get(to);
   }
 
   /**
@@ -96,26 +109,44 @@ export class TenantHead {
    */
   appendRequest(req: DecodedWriteRequest, wal: WalBatch, stats: AppendStats): void {
     const limits = this.opts.limits();
+    const window = limits.outOfOrderWindowMs;
     const halfRange = this.opts.chunkRangeMs / 2;
     const now = (this.opts.now ?? Date.now)();
+    // As Prometheus's headAppender, the head's bounds are fixed for the whole request: its max
+    // time (for the out-of-order window) and the oldest time an in-order sample may have (max
+    // time - chunk range / 2). An empty head takes them from the request's first sample.
+    let headMaxT = this.maxT;
+    let minValid = headMaxT - halfRange;
     for (let i = 0; i < req.seriesCount; i++) {
       const s0 = req.sampleOffsets[i] as number;
       const s1 = req.sampleOffsets[i + 1] as number;
       const h0 = req.histogramOffsets[i] as number;
-      const h1 = req.histogramOffsets[i + 1] as number;
+      let h1 = req.histogramOffsets[i + 1] as number;
       if (s0 === s1 && h0 === h1) continue;
       if (h1 > h0 && !limits.nativeHistograms) {
         const t = req.histograms.timestamps[h0] as number;
         stats.discard('native-histogram-disabled', h1 - h0, () => sampleError('native-histogram-disabled', t, this.requestLabelsString(req, i)));
         if (s0 === s1) continue;
+        h1 = h0; // the histograms are dealt with
       }
-      const series = this.getOrCreate(req, i, limits, wal, stats, s0 < s1 ? (req.timestamps[s0] as number) : (req.histograms.timestamps[h0] as number));
+      if (headMaxT === -Infinity) {
+        headMaxT = s0 < s1 ? (req.timestamps[s0] as number) : (req.histograms.timestamps[h0] as number);
+        minValid = headMaxT - halfRange;
+      }
+      if (window <= 0 && allBefore(req.timestamps, s0, s1, minValid) && allBefore(req.histograms.timestamps, h0, h1, minValid)) {
+        // Every sample is out of bounds: refused before the series is looked up, so no series is
+        // created for them (Prometheus's appender fails fast the same way).
+        const t = s0 < s1 ? (req.timestamps[s0] as number) : (req.histograms.timestamps[h0] as number);
+        stats.discard('sample-out-of-bounds', s1 - s0 + h1 - h0, () => sampleError('sample-out-of-bounds', t, this.requestLabelsString(req, i)));
+        continue;
+      }
+      const series = this.getOrCreate(req, i, limits, wal, stats, s1 - s0 + h1 - h0);
       if (series === null) continue;
       let appended = false;
       for (let k = s0; k < s1; k++) {
         const t = req.timestamps[k] as number;
         const v = req.values[k] as number;
-        const code = this.appendOne(series, t, v, limits, halfRange);
+        const code = this.appendOne(series, t, v, window, headMaxT, minValid);
         if (code === AppendCode.Ok || code === AppendCode.OkOutOfOrder) {
           wal.addSample(series.ref, t, v);
           stats.accepted++;
@@ -123,39 +154,41 @@ export class TenantHead {
         } else if (code === AppendCode.Duplicate) {
           stats.accepted++; // accepted silently, as Prometheus does; nothing new to log
         } else {
-          const reason = code === AppendCode.OutOfBoundsCode ? 'sample-out-of-bounds' : (REASONS[code] as DiscardReason);
+          const reason = REASONS[code] as DiscardReason;
           stats.discard(reason, 1, () => sampleError(reason, t, series.labels));
         }
       }
-      if (limits.nativeHistograms) {
-        for (let h = h0; h < h1; h++) {
-          const t = req.histograms.timestamps[h] as number;
-          const obj = histogramOf(req, h);
-          const code = series.appendHistogram(t, obj);
-          if (code === AppendCode.Ok) {
-            wal.addHistogram(series.ref, t, obj);
-            this.noteTime(t);
-            stats.acceptedHistograms++;
-            appended = true;
-          } else if (code === AppendCode.Duplicate) {
-            stats.acceptedHistograms++;
-          } else {
-            stats.discard('sample-out-of-order', 1, () => sampleError('sample-out-of-order', t, series.labels));
-          }
+      for (let h = h0; h < h1; h++) {
+        const t = req.histograms.timestamps[h] as number;
+        let code = boundsCode(t, window, headMaxT, minValid);
+        let obj: unknown;
+        if (code === AppendCode.Ok) {
+          obj = histogramOf(req, h);
+          code = series.appendHistogram(t, obj);
+        }
+        if (code === AppendCode.Ok) {
+          wal.addHistogram(series.ref, t, obj);
+          this.noteTime(t);
+          stats.acceptedHistograms++;
+          appended = true;
+        } else if (code === AppendCode.Duplicate) {
+          stats.acceptedHistograms++;
+        } else {
+          const reason = REASONS[code] as DiscardReason;
+          stats.discard(reason, 1, () => sampleError(reason, t, series.labels));
         }
       }
       if (appended) series.lastAppendAt = now;
     }
   }
 
-  private appendOne(series: MemSeries, t: number, v: number, limits: HeadLimits, halfRange: number): number {
-    const window = limits.outOfOrderWindowMs;
-    if (this.maxT !== -Infinity && t < this.maxT - halfRange && t > series.lastT) {
-      // an in-order sample far behind the head: out of bounds, or too old for the window
-      if (window <= 0) return AppendCode.OutOfBoundsCode;
-      if (t < this.maxT - window) return AppendCode.TooOld;
-    }
-    const code = series.appendFloat(t, v, window > 0 ? this.maxT - window : Infinity, this.opts.chunkRangeMs);
+  /** Prometheus's memSeries.appendable() and append, with the request's bounds. */
+  private appendOne(series: MemSeries, t: number, v: number, window: number, headMaxT: number, minValid: number): number {
+    const bounds = boundsCode(t, window, headMaxT, minValid);
+    if (bounds !== AppendCode.Ok) return bounds;
+    // Below minValid (window on) Prometheus puts the sample in the out-of-order chunk even when
+    // it is newer than the series' last sample; it goes in order here, which reads the same.
+    const code = series.appendFloat(t, v, window > 0 ? headMaxT - window : Infinity, this.opts.chunkRangeMs);
     if (code === AppendCode.Ok || code === AppendCode.OkOutOfOrder) this.noteTime(t);
     return code;
   }
@@ -166,17 +199,21 @@ export class TenantHead {
   }
 
   /** The request's series i in this head, created if new and allowed; null when refused. */
-  private getOrCreate(req: DecodedWriteRequest, i: number, limits: HeadLimits, wal: WalBatch, stats: AppendStats, firstT: number): MemSeries | null {
+  private getOrCreate(req: DecodedWriteRequest, i: number, limits: HeadLimits, wal: WalBatch, stats: AppendStats, nSamples: number): MemSeries | null {
     const b = req.bytes;
     const r = req.labelRanges;
     const l0 = req.labelOffsets[i] as number;
     const l1 = req.labelOffsets[i + 1] as number;
     const h = this.hasher.reset();
     let sorted = true;
+    let prev = -1; // quad index of the previous label with a value
     for (let l = l0; l < l1; l++) {
       const q = l * 4;
       if ((r[q + 3] as number) === (r[q + 2] as number)) continue; // empty value = no label
-      if (l > l0 && compareBytes(b, r[q - 4] as number, r[q - 3] as number, r[q] as number, r[q + 1] as number) >= 0) sorted = false;
+      // compared with the previous label that counts: an empty-valued label between two others
+      // must not hide that they are out of order (the hash below is over wire order)
+      if (prev >= 0 && compareBytes(b, r[prev] as number, r[prev + 1] as number, r[q] as number, r[q + 1] as number) >= 0) sorted = false;
+      prev = q;
       h.addBytes(b, r[q] as number, r[q + 1] as number);
       h.addBytes(b, r[q + 2] as number, r[q + 3] as number);
     }
@@ -184,7 +221,7 @@ export class TenantHead {
     let labels: Labels | undefined;
     if (!sorted) {
       // unsorted (or duplicate) names: build the label set to sort and check it
-      const built = this.buildLabels(req, l0, l1, stats, firstT);
+      const built = this.buildLabels(req, l0, l1, stats, nSamples);
       if (built === null) return null;
       labels = built;
       hash = labelsHash(labels);
@@ -193,7 +230,7 @@ export class TenantHead {
     } else {
       const found = this.lookupBytes(hash, req, l0, l1);
       if (found !== undefined) return found;
-      const built = this.buildLabels(req, l0, l1, stats, firstT);
+      const built = this.buildLabels(req, l0, l1, stats, nSamples);
       if (built === null) return null;
       labels = built;
     }
@@ -205,8 +242,7 @@ export class TenantHead {
     }
     const refusal = this.checkCreate(labels, limits);
     if (refusal !== null) {
-      const n = (req.sampleOffsets[i + 1] as number) - (req.sampleOffsets[i] as number);
-      stats.discard(refusal.reason, Math.max(1, n), () => refusal.err);
+      stats.discard(refusal.reason, Math.max(1, nSamples), () => refusal.err);
       return null;
     }
     const s = this.insert(this.nextRef++, labels, hash);
@@ -215,22 +251,43 @@ export class TenantHead {
     return s;
   }
 
-  private buildLabels(req: DecodedWriteRequest, l0: number, l1: number, stats: AppendStats, firstT: number): Labels | null {
+  /**
+   * The label set of the request's labels [l0, l1), or null (counted as invalid-labels, with all
+   * nSamples of the series) when it cannot be a series. Invalid UTF-8 is refused: the strings
+   * would not hash as the bytes do, and the series could not be found again.
+   */
+  private buildLabels(req: DecodedWriteRequest, l0: number, l1: number, stats: AppendStats, nSamples: number): Labels | null {
     const b = req.bytes;
     const r = req.labelRanges;
     const lb = this.builder.reset();
-    for (let l = l0; l < l1; l++) {
+    let refusal: MuninnError | null = null;
+    for (let l = l0; l < l1 && refusal === null; l++) {
       const q = l * 4;
-      lb.add(b.toString('utf8', r[q], r[q + 1]), b.toString('utf8', r[q + 2], r[q + 3]));
+      const name = b.toString('utf8', r[q], r[q + 1]);
+      const value = b.toString('utf8', r[q + 2], r[q + 3]);
+      if (!isUtf8(b.subarray(r[q], r[q + 1])) || !isUtf8(b.subarray(r[q + 2], r[q + 3]))) {
+        refusal = invalidLabelsError(`label ${JSON.stringify(name)} of series ${this.rangesString(req, l0, l1)} is not valid UTF-8`, 'err-mimir-label-value-invalid');
+      }
+      lb.add(name, value);
     }
-    try {
-      return lb.labels();
-    } catch (e) {
-      const err = e instanceof MuninnError ? e : new MuninnError('bad_data', String(e));
-      stats.discard('invalid-labels', 1, () => err);
-      void firstT;
-      return null;
+    if (refusal === null) {
+      try {
+        const labels = lb.labels();
+        if (labels.length > 0) return labels;
+        refusal = invalidLabelsError('received a series with no labels', 'err-mimir-missing-metric-name');
+      } catch (e) {
+        if (e instanceof InvalidLabelsError) {
+          refusal = e.reason === 'duplicate_label_name'
+            ? invalidLabelsError(`received a series with ${e.message}`, 'err-mimir-duplicate-label-names')
+            : invalidLabelsError(`received a series with ${e.message}`, 'err-mimir-label-invalid');
+        } else {
+          refusal = e instanceof MuninnError ? e : new MuninnError('bad_data', String(e));
+        }
+      }
     }
+    const err = refusal;
+    stats.discard('invalid-labels', Math.max(1, nSamples), () => err);
+    return null;
   }
 
   private checkCreate(labels: Labels, limits: HeadLimits): { reason: DiscardReason; err: MuninnError } | null {
@@ -260,24 +317,42 @@ export class TenantHead {
     return s;
   }
 
-  /** Creates (or finds) a series with a given ref, as WAL replay does. */
+  /**
+   * Creates (or finds) a series with a given ref, as WAL replay does. A label set the head already
+   * holds under another ref (the WAL logged it again after the series was removed and created
+   * anew) is not created twice: samples logged under the new ref go to the existing series.
+   * Refs seen are never handed out again.
+   */
   replaySeries(ref: number, labels: Labels): MemSeries {
+    if (ref >= this.nextRef) this.nextRef = ref + 1;
     const hash = labelsHash(labels);
     const found = this.lookup(hash, labels);
-    if (found !== undefined) return found;
+    if (found !== undefined) {
+      if (found.ref !== ref) this.replayAlias.set(ref, found.ref);
+      return found;
+    }
     const interned = this.builder.reset();
     for (let k = 0; k < labels.length; k += 2) interned.add(labels[k] as string, labels[k + 1] as string);
-    const s = this.insert(ref, interned.labels(), hash);
-    if (ref >= this.nextRef) this.nextRef = ref + 1;
-    return s;
+    let at = ref;
+    if (this.byRef.has(ref)) {
+      // the ref names another series already (a corrupt or reused ref): keep both
+      at = this.nextRef++;
+      this.replayAlias.set(ref, at);
+    } else {
+      this.replayAlias.delete(ref);
+    }
+    return this.insert(at, interned.labels(), hash);
   }
 
-  /** Re-applies a logged sample (WAL replay). Returns false if the series is unknown or the sample is refused. */
+  /**
+   * Re-applies a logged sample (WAL replay). The WAL holds only samples the head accepted, so the
+   * out-of-order window (which may have changed since) is not applied again; the same timestamp
+   * with another value is still refused. Returns false if the series is unknown or the sample refused.
+   */
   replaySample(ref: number, t: number, v: number): boolean {
-    const s = this.byRef.get(ref);
+    const s = this.series(ref);
     if (s === undefined) return false;
-    const limits = this.opts.limits();
-    const code = s.appendFloat(t, v, limits.outOfOrderWindowMs > 0 ? this.maxT - limits.outOfOrderWindowMs : Infinity, this.opts.chunkRangeMs);
+    const code = s.appendFloat(t, v, -Infinity, this.opts.chunkRangeMs);
     if (code === AppendCode.Ok || code === AppendCode.OkOutOfOrder) {
       this.noteTime(t);
       s.lastAppendAt = (this.opts.now ?? Date.now)();
@@ -287,7 +362,7 @@ export class TenantHead {
   }
 
   replayHistogram(ref: number, t: number, h: unknown): boolean {
-    const s = this.byRef.get(ref);
+    const s = this.series(ref);
     if (s === undefined) return false;
     const code = s.appendHistogram(t, h);
     if (code === AppendCode.Ok) this.noteTime(t);
@@ -308,15 +383,28 @@ export class TenantHead {
     return e.find((s) => labelsMatchBytes(s.labels, req, l0, l1));
   }
 
+  /** Series i of the request as labelsToString() prints a label set (for error messages). */
   private requestLabelsString(req: DecodedWriteRequest, i: number): string {
+    return this.rangesString(req, req.labelOffsets[i] as number, req.labelOffsets[i + 1] as number);
+  }
+
+  private rangesString(req: DecodedWriteRequest, l0: number, l1: number): string {
     const b = req.bytes;
     const r = req.labelRanges;
+    const lb = new LabelsBuilder();
     const parts: string[] = [];
-    for (let l = req.labelOffsets[i] as number; l < (req.labelOffsets[i + 1] as number); l++) {
+    for (let l = l0; l < l1; l++) {
       const q = l * 4;
-      parts.push(`${b.toString('utf8', r[q], r[q + 1])}=${JSON.stringify(b.toString('utf8', r[q + 2], r[q + 3]))}`);
+      const name = b.toString('utf8', r[q], r[q + 1]);
+      const value = b.toString('utf8', r[q + 2], r[q + 3]);
+      lb.add(name, value);
+      parts.push(`${name}=${JSON.stringify(value)}`);
     }
-    return `{${parts.join(', ')}}`;
+    try {
+      return labelsToString(lb.labels());
+    } catch {
+      return `{${parts.join(', ')}}`; // duplicate or empty names: as sent
+    }
   }
 
   /** Series matching every matcher that hold data in [mint, maxt], in postings (ref) order. */
@@ -325,7 +413,8 @@ export class TenantHead {
     const out: MemSeries[] = [];
     for (let k = 0; k < refs.length; k++) {
       const s = this.byRef.get(refs[k] as number);
-      if (s === undefined) continue;
+      // an empty series (its data truncated, the series not yet removed) has nothing to give
+      if (s === undefined || s.isEmpty()) continue;
       if (s.maxTime() < mint || s.minTime() > maxt) continue;
       out.push(s);
     }
@@ -371,6 +460,9 @@ export class TenantHead {
       if (c <= 0) this.metricCounts.delete(name);
       else this.metricCounts.set(name, c);
     }
+    if (this.replayAlias.size > 0) {
+      for (const [from, to] of this.replayAlias) if (!this.byRef.has(to)) this.replayAlias.delete(from);
+    }
     this.symbols.retainOnly((function* (m: Map<number, MemSeries>) {
       for (const s of m.values()) yield s.labels;
     })(this.byRef));
@@ -382,6 +474,22 @@ export class TenantHead {
   *allSeries(): IterableIterator<MemSeries> {
     yield* this.byRef.values();
   }
+}
+
+/** Whether every timestamp in ts[from, to) is below t (true for an empty range). */
+function allBefore(ts: Float64Array, from: number, to: number, t: number): boolean {
+  for (let k = from; k < to; k++) if ((ts[k] as number) >= t) return false;
+  return true;
+}
+
+/**
+ * The head-wide bounds of Prometheus's appender: with no out-of-order window nothing older than
+ * minValid is accepted; with one, a sample older than minValid must still be within the window.
+ */
+function boundsCode(t: number, window: number, headMaxT: number, minValid: number): number {
+  if (t >= minValid) return AppendCode.Ok;
+  if (window <= 0) return AppendCode.OutOfBoundsCode;
+  return t < headMaxT - window ? AppendCode.TooOld : AppendCode.Ok;
 }
 
 function compareBytes(b: Uint8Array, a0: number, a1: number, c0: number, c1: number): number {

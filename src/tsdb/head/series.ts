@@ -1,6 +1,7 @@
 // One series of the in-memory head: its label set, its closed XOR chunks, the open head chunk,
 // and (when the out-of-order window is on) the out-of-order samples waiting beside them.
 // Append rules follow Prometheus's head appender; see appendFloat().
+import { isDeepStrictEqual } from 'node:util';
 import { type XorAppender, XorChunk } from '../chunkenc/index.js';
 import { F64, HI, LO, U32 } from '../chunkenc/bits64.js';
 import type { Labels } from '../labels/index.js';
@@ -141,11 +142,15 @@ export class MemSeries {
     return it.t === t ? it.v : undefined;
   }
 
+  /**
+   * Appends a native histogram sample: in order only; the same timestamp is a silent duplicate
+   * only when the histogram is the same (as Prometheus compares with Histogram.Equals).
+   */
   appendHistogram(t: number, h: unknown): AppendCode {
     const hs = (this.histograms ??= []);
     const last = hs[hs.length - 1];
     if (last !== undefined) {
-      if (t === last.t) return AppendCode.Duplicate;
+      if (t === last.t) return isDeepStrictEqual(last.h, h) ? AppendCode.Duplicate : AppendCode.NewValueForTimestamp;
       if (t < last.t) return AppendCode.OutOfOrder;
     }
     hs.push({ t, h });
