@@ -1,4 +1,5 @@
 import '../harness.js';
+import { INITIAL_CAPACITY } from '../../src/tsdb/chunkenc/bstream.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -736,15 +737,17 @@ test('append rejects unsafe timestamps and a 65536th sample', () => {
 test('buffer starts small, grows by doubling, and compact() trims it', () => {
   const c = new XorChunk();
   assert.equal(c.byteLength, 2);
-  assert.equal(c.bytes().buffer.byteLength, 128);
+  assert.equal(c.bytes().buffer.byteLength, INITIAL_CAPACITY);
   const a = c.appender();
   const samples = promSeries(0, 200);
   let n = 0;
-  while (c.bytes().buffer.byteLength === 128) {
+  const seen = [INITIAL_CAPACITY];
+  while (c.bytes().buffer.byteLength < INITIAL_CAPACITY * 4) {
     const s = samples[n++]!;
     a.append(Number(s.t), floatFromBits(s.v));
+    if (c.bytes().buffer.byteLength !== seen.at(-1)) seen.push(c.bytes().buffer.byteLength);
   }
-  assert.equal(c.bytes().buffer.byteLength, 256, 'doubled');
+  assert.deepEqual(seen, [INITIAL_CAPACITY, INITIAL_CAPACITY * 2, INITIAL_CAPACITY * 4], 'doubled');
   const len = c.byteLength;
   const before = hex(c.bytes());
   c.compact();

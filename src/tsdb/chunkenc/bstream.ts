@@ -4,7 +4,7 @@
 // call except when the writer's buffer grows. Layout notes: docs/formats/xor-chunk.md.
 
 /** Initial capacity of a new chunk buffer, as Prometheus's chunkAllocationSize. */
-export const INITIAL_CAPACITY = 128;
+export const INITIAL_CAPACITY = 32;
 /** compact() copies only if more than this many bytes would be saved (Prometheus's threshold). */
 export const COMPACT_THRESHOLD = 32;
 

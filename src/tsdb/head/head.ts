@@ -14,6 +14,7 @@ import {
   type DiscardReason, instanceSeriesLimitError, invalidLabelsError, perMetricSeriesLimitError, perUserSeriesLimitError,
   sampleError,
 } from './errors.js';
+import { RefTable } from './ref-table.js';
 import { AppendCode, MemSeries } from './series.js';
 import type { WalBatch } from './wal-batch.js';
 
@@ -68,7 +69,7 @@ export class TenantHead {
   readonly postings = new MemPostings();
   readonly symbols = new SymbolTable();
   private readonly byHash = new Map<number, MemSeries | MemSeries[]>();
-  private readonly byRef = new Map<number, MemSeries>();
+  private readonly byRef = new RefTable();
   private readonly metricCounts = new Map<string, number>();
   private readonly hasher = new LabelsHasher();
   private readonly builder: LabelsBuilder;
@@ -463,7 +464,7 @@ export class TenantHead {
     if (this.replayAlias.size > 0) {
       for (const [from, to] of this.replayAlias) if (!this.byRef.has(to)) this.replayAlias.delete(from);
     }
-    this.symbols.retainOnly((function* (m: Map<number, MemSeries>) {
+    this.symbols.retainOnly((function* (m: RefTable) {
       for (const s of m.values()) yield s.labels;
     })(this.byRef));
     this.opts.onSeriesRemoved?.(dead.length);

@@ -39,6 +39,9 @@ function hiOf(v: number): number {
   return U32[HI] as number;
 }
 
+const NO_CHUNKS: XorChunk[] = Object.freeze([]) as unknown as XorChunk[];
+const NO_TIMES: number[] = Object.freeze([]) as unknown as number[];
+
 /** A native histogram sample, stored as decoded (histogram chunk encoding comes with blocks). */
 export interface HistogramSample {
   t: number;
@@ -50,9 +53,11 @@ export class MemSeries {
   readonly ref: number;
   readonly labels: Labels;
   /** Closed chunks, oldest first, with their time ranges in parallel arrays. */
-  closed: XorChunk[] = [];
-  closedMinT: number[] = [];
-  closedMaxT: number[] = [];
+  // Shared frozen empties until the first cut: most series of a young head have no closed chunk,
+  // and three empty arrays per series cost ~100 bytes each time.
+  closed: XorChunk[] = NO_CHUNKS;
+  closedMinT: number[] = NO_TIMES;
+  closedMaxT: number[] = NO_TIMES;
   head: XorChunk | null = null;
   private app: XorAppender | null = null;
   headMinT = 0;
@@ -100,6 +105,11 @@ export class MemSeries {
   private cut(t: number, chunkRangeMs: number): void {
     if (this.head !== null) {
       this.head.compact();
+      if (this.closed === NO_CHUNKS) {
+        this.closed = [];
+        this.closedMinT = [];
+        this.closedMaxT = [];
+      }
       this.closed.push(this.head);
       this.closedMinT.push(this.headMinT);
       this.closedMaxT.push(this.lastT);
