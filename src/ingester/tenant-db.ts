@@ -4,12 +4,23 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
-import type { DecodedWriteRequest } from '../remotewrite/index.js';
+import type { DecodedWriteRequest, HistogramObject } from '../remotewrite/index.js';
 import { AppendStats, type HeadOptions, TenantHead, WalBatch } from '../tsdb/head/index.js';
 import { unsafeLabelsFromSorted } from '../tsdb/labels/index.js';
 import {
-  checkpoint, decodeSamplesInto, encodeSamples, encodeSeries, forEachSeries, RecordType, replayWal, SampleBatch, Wal,
+  checkpoint, CUSTOM_BUCKETS_SCHEMA, decodeFloatHistogramSamples, decodeHistogramSamples, decodeSamplesInto, encodeFloatHistogramSamples, encodeHistogramSamples,
+  encodeSamples, encodeSeries, forEachSeries, type HistogramDecodeOptions, isFloatHistogram, RecordType, type RefHistogramSample, replayWal,
+  SampleBatch, Wal,
 } from '../tsdb/wal/index.js';
+
+/**
+ * Replayed histograms take the form the append path stores (histogramOf's: doubles as numbers),
+ * not the codec's default bigint for NaN payloads: the head compares a same-timestamp histogram
+ * with isDeepStrictEqual, and the gRPC query path's protobufjs would turn a bigint into
+ * Number(bits), a finite number. A number in an object property (such as `sum`) keeps the stale
+ * marker's bits, as it does on the append path.
+ */
+const HEAD_HISTOGRAMS: HistogramDecodeOptions = { floats: 'number' };
 
 export interface TenantDbOptions {
   dir: string;
@@ -75,8 +86,25 @@ export class TenantDb {
           }
           break;
         }
+        case RecordType.HistogramSamples:
+        case RecordType.CustomBucketsHistogramSamples:
+        case RecordType.FloatHistogramSamples:
+        case RecordType.CustomBucketsFloatHistogramSamples: {
+          // counted with the float samples, as the ingester counts ingested samples
+          const float = rec[0] === RecordType.FloatHistogramSamples || rec[0] === RecordType.CustomBucketsFloatHistogramSamples;
+          const r = float ? decodeFloatHistogramSamples(rec, HEAD_HISTOGRAMS) : decodeHistogramSamples(rec, HEAD_HISTOGRAMS);
+          if (r.error !== null) {
+            report.warnings.push(`${float ? 'float ' : ''}histogram samples record: ${r.error}`);
+            break;
+          }
+          for (const { ref, t, h } of r.histograms) {
+            if (head.replayHistogram(ref, t, h)) report.samples++;
+            else report.refusedSamples++;
+          }
+          break;
+        }
         default:
-          break; // tombstones, exemplars, metadata, histograms: not kept by the head yet
+          break; // tombstones, exemplars, metadata: not kept by the head yet
       }
     }, {
       log,
@@ -151,6 +179,39 @@ export function encodeBatch(b: WalBatch): Uint8Array[] {
     out.push(encodeSeries(b.seriesRefs.map((ref, i) => ({ ref, labels: b.seriesLabels[i] as unknown as string[] }))));
   }
   if (b.samples > 0) out.push(encodeSamples({ refs: b.sampleRefs, ts: b.sampleTs, vs: b.sampleVs }, b.samples));
+  if (b.histogramRefs.length > 0) out.push(...encodeHistograms(b));
+  return out;
+}
+
+/**
+ * The batch's histograms (histogramOf's objects, as the head stores them) as records: integer and
+ * float ones, and within each exponential and custom-bucket ones, go in records of their own, as
+ * Prometheus writes them. Replay appends in record order, so where a series changes kind within
+ * the batch the records are cut (as Prometheus's headAppender starts a new batch there): each
+ * series' histograms stay in time order.
+ */
+function encodeHistograms(b: WalBatch): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let ints: RefHistogramSample[] = [];
+  let floats: RefHistogramSample[] = [];
+  const kindOf = new Map<number, number>();
+  const flush = (): void => {
+    out.push(...encodeHistogramSamples(ints), ...encodeFloatHistogramSamples(floats));
+    ints = [];
+    floats = [];
+    kindOf.clear();
+  };
+  for (let i = 0; i < b.histogramRefs.length; i++) {
+    const ref = b.histogramRefs[i] as number;
+    const h = b.histograms[i] as HistogramObject;
+    const float = isFloatHistogram(h);
+    const kind = (float ? 2 : 0) + (h.schema === CUSTOM_BUCKETS_SCHEMA ? 1 : 0);
+    const prev = kindOf.get(ref);
+    if (prev !== undefined && prev !== kind) flush();
+    kindOf.set(ref, kind);
+    (float ? floats : ints).push({ ref, t: b.histogramTs[i] as number, h });
+  }
+  flush();
   return out;
 }
 

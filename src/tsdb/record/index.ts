@@ -10,4 +10,9 @@ export { encodeTombstones, decodeTombstones } from './tombstones.js';
 export { encodeExemplars, decodeExemplars } from './exemplars.js';
 export { encodeMetadata, decodeMetadata } from './metadata.js';
 export { walkEntries, filterRecord, countEntries } from './entries.js';
+export {
+  CUSTOM_BUCKETS_SCHEMA, decodeFloatHistogramSamples, decodeHistogramSamples, encodeFloatHistogramSamples, encodeHistogramSamples,
+  isFloatHistogram, isFloatHistogramRecordType, isHistogramRecordType,
+} from './histograms.js';
+export type { HistogramDecodeOptions, HistogramDecodeResult, RefHistogramSample } from './histograms.js';
 export type { EntryVisitor, WalkResult } from './entries.js';

@@ -15,3 +15,7 @@ export {
   encodeSeries, encodeTombstones, forEachSeries,
 } from '../record/index.js';
 export type { DecodedRecord, FlatLabels, RefExemplar, RefMetadata, RefSeries, RefSeriesInput, SamplesColumns, Tombstone } from '../record/index.js';
+export {
+  CUSTOM_BUCKETS_SCHEMA, decodeFloatHistogramSamples, decodeHistogramSamples, encodeFloatHistogramSamples, encodeHistogramSamples, isFloatHistogram,
+} from '../record/index.js';
+export type { HistogramDecodeOptions, HistogramDecodeResult, RefHistogramSample } from '../record/index.js';
