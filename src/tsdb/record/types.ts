@@ -71,7 +71,7 @@ export type DecodedRecord =
   | { type: 'tombstones'; tombstones: Tombstone[] }
   | { type: 'exemplars'; exemplars: RefExemplar[] }
   | { type: 'metadata'; metadata: RefMetadata[] }
-  /** Native histogram records (types 7-10): walked and counted, not decoded yet. */
+  /** Native histogram records (types 7-10): counted here; decodeHistogramSamples / decodeFloatHistogramSamples decode them. */
   | { type: 'histograms'; recordType: number; count: number }
   /** A record type this version does not know (or does not decode): skip it. */
   | { type: 'unknown'; recordType: number }
