@@ -3,8 +3,12 @@
 // reference workload's series (bench/workload.ts: 100k series x 10 labels by default) over gRPC in
 // requests of 2000 series x 1 sample, as rwload sends them, and prints one JSON line: samples/s,
 // the ingester's CPU seconds and peak RSS (VmHWM), bytes per series (RSS growth / series) and the
-// chunks' bytes per sample. Reference: the figures measured with the same workload on a machine
-// like this one (../shared/bench/README.md): VictoriaMetrics 1.79 280 MiB, Prometheus 2.42 514 MiB.
+// chunks' bytes per sample. Reference run in the same invocation: when the `prometheus` binary is
+// installed (Debian package), the shared workload generator (../shared/bench/rwload.mjs) runs the
+// standard 30 s load against Prometheus's remote-write receiver first, and the line adds its peak
+// RSS and samples/s and Muninn's ratios to them (`--reference none` skips it). The published
+// figures (../shared/bench/README.md: VictoriaMetrics 1.79 280 MiB, Prometheus 2.42 514 MiB) are
+// printed beside them.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,8 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '4' },
     'sync-mode': { type: 'string', default: 'batch' },
+    reference: { type: 'string', default: 'prometheus' },
+    'reference-duration': { type: 'string', default: '30' },
   },
 });
 const SERIES = Number(a.series);
@@ -42,7 +48,70 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100/s)
 }
 
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface ReferenceResult {
+  receiver: string;
+  samplesPerSecond: number;
+  peakRssMiB: number;
+  samplesPerCpuSecond: number | null;
+}
+
+/** Prometheus fed by rwload with the same workload, or null when Prometheus is not installed. */
+async function prometheusReference(): Promise<ReferenceResult | null> {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync, existsSync } = await import('node:fs');
+  let bin: string;
+  try {
+    bin = execFileSync('which', ['prometheus']).toString().trim();
+  } catch {
+    console.error('reference: no prometheus binary (apt-get install prometheus); skipped');
+    return null;
+  }
+  const rwload = fileURLToPath(new URL('../../../shared/bench/rwload.mjs', import.meta.url));
+  if (!existsSync(rwload)) {
+    console.error(`reference: ${rwload} not found; skipped`);
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-prometheus-'));
+  writeFileSync(join(dir, 'prometheus.yml'), 'global: {scrape_interval: 15s}\n');
+  const port = await freePort();
+  const prom = spawn(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [rwload, '--url', `http://127.0.0.1:${port}/api/v1/write`, '--series', String(SERIES), '--batch', String(BATCH),
+        '--concurrency', String(CONC), '--duration', String(a['reference-duration']), '--pid', String(prom.pid), '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let buf = '';
+      child.stdout.on('data', (c: Buffer) => (buf += c.toString()));
+      child.once('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`rwload exited ${code}: ${buf}`))));
+    });
+    const res = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { timed: { samples_per_s: number }; receiver: { vmhwm_kb: number; samples_per_cpu_s: number | null } };
+    return { receiver: 'prometheus (rwload, same workload)', samplesPerSecond: res.timed.samples_per_s, peakRssMiB: Number((res.receiver.vmhwm_kb / 1024).toFixed(1)), samplesPerCpuSecond: res.receiver.samples_per_cpu_s };
+  } finally {
+    prom.kill('SIGTERM');
+    await new Promise((r) => prom.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const reference = a.reference === 'prometheus' ? await prometheusReference() : null;
   const dir = mkdtempSync(join(tmpdir(), 'bench-ingester-'));
   const child = spawn(process.execPath, [MAIN, '-target=ingester', `-blocks-storage.tsdb.dir=${dir}`,
     '-server.http-listen-address=127.0.0.1', '-server.http-listen-port=0', '-server.grpc-listen-address=127.0.0.1', '-server.grpc-listen-port=0',
@@ -127,9 +196,12 @@ async function main(): Promise<void> {
     peakRssMiB: Number(peakMiB.toFixed(1)),
     bytesPerSeries: Math.round(((after.hwmKiB - baseline.rssKiB) * 1024) / series),
     chunkBytesPerSample: Number((chunkBytes / samples).toFixed(3)),
-    vsVictoriaMetrics: Number((peakMiB / REFERENCE.victoriaMetricsMiB).toFixed(2)),
-    vsPrometheus: Number((peakMiB / REFERENCE.prometheusMiB).toFixed(2)),
-    reference: 'peak RSS of VictoriaMetrics 1.79 (280 MiB) and Prometheus 2.42 (514 MiB), same workload, ../shared/bench/README.md',
+    reference,
+    peakRssVsReference: reference === null ? null : Number((peakMiB / reference.peakRssMiB).toFixed(2)),
+    samplesPerSecondVsReference: reference === null ? null : Number((samples / secs / reference.samplesPerSecond).toFixed(2)),
+    peakRssVsPublishedVictoriaMetrics: Number((peakMiB / REFERENCE.victoriaMetricsMiB).toFixed(2)),
+    peakRssVsPublishedPrometheus: Number((peakMiB / REFERENCE.prometheusMiB).toFixed(2)),
+    published: 'peak RSS of VictoriaMetrics 1.79 (280 MiB) and Prometheus 2.42 (514 MiB), same workload, ../shared/bench/README.md',
   }));
 }
 
