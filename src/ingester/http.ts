@@ -39,12 +39,8 @@ export function registerIngesterRoutes(http: HttpServer, ing: Ingester, shutdown
     let chunkBytes = 0;
     let chunks = 0;
     for (const s of db.head.allSeries()) {
-      for (const c of s.closed) chunkBytes += c.byteLength;
-      chunks += s.closed.length;
-      if (s.head !== null) {
-        chunkBytes += s.head.byteLength;
-        chunks++;
-      }
+      chunkBytes += s.chunkBytes();
+      chunks += s.chunkCount();
     }
     const replay = ing.replays.get(tenant);
     sendJson(res, 200, {
@@ -52,6 +48,7 @@ export function registerIngesterRoutes(http: HttpServer, ing: Ingester, shutdown
       series: db.head.numSeries,
       chunks,
       chunkBytes,
+      chunkArena: db.head.chunkMemory(),
       minTime: Number.isFinite(db.head.minT) ? db.head.minT : null,
       maxTime: Number.isFinite(db.head.maxT) ? db.head.maxT : null,
       walBytes: await db.walSizeBytes(),

@@ -14,15 +14,8 @@ import {
   isStaleNaN,
 } from '../../src/tsdb/chunkenc/index.js';
 import type { ChunkIterator } from '../../src/tsdb/chunkenc/index.js';
+import { MAX_SAFE, SPECIAL_VALUES, type Sample, runs, samplesArb } from '../xor-samples.js';
 
-// Samples in tests carry the value as its 64-bit pattern: a NaN payload must not pass through a JS
-// array of numbers (V8 may canonicalize NaNs stored in double arrays), only through arguments.
-interface Sample {
-  t: bigint;
-  v: bigint;
-}
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const SEED = 20240611;
 
 function encode(samples: readonly Sample[]): XorChunk {
@@ -224,76 +217,6 @@ function refEncode(samples: readonly Sample[], reloadAt = -1): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------
 // Generators.
-
-const SPECIAL_VALUES: readonly bigint[] = [
-  STALE_NAN_BITS,
-  0x7ff8000000000000n, // the NaN Go's math.NaN() returns
-  0x7ff8000000000001n, // quiet NaN with a payload
-  0x7ff0000000000001n, // signalling NaN, smallest payload
-  0xfff8000000000000n, // negative quiet NaN
-  0xffffffffffffffffn, // all ones (a NaN)
-  0x7ff0000000000000n, // +Inf
-  0xfff0000000000000n, // -Inf
-  0x8000000000000000n, // -0
-  0x0000000000000000n, // +0
-  0x0000000000000001n, // smallest subnormal
-  0x3ff0000000000000n, // 1
-  0x7fefffffffffffffn, // largest finite
-];
-
-const valueBits: fc.Arbitrary<bigint> = fc.oneof(
-  { arbitrary: fc.constantFrom(...SPECIAL_VALUES), weight: 3 },
-  { arbitrary: fc.bigInt(0n, (1n << 64n) - 1n), weight: 3 },
-  { arbitrary: fc.integer({ min: 0, max: 5000 }).map((i) => floatToBits(i * 0.5)), weight: 3 },
-  { arbitrary: fc.double().map(floatToBits), weight: 2 },
-);
-
-const tsStep: fc.Arbitrary<bigint> = fc.oneof(
-  { arbitrary: fc.constant(0n), weight: 2 }, // equal timestamps
-  { arbitrary: fc.bigInt(-3n, 3n), weight: 2 },
-  { arbitrary: fc.bigInt(14_000n, 16_000n), weight: 5 }, // 15s scrapes with jitter
-  { arbitrary: fc.bigInt(-(1n << 21n), 1n << 21n), weight: 2 }, // every dod bucket
-  { arbitrary: fc.bigInt(-(1n << 55n), 1n << 55n), weight: 1 }, // beyond 2^53
-);
-
-const firstT: fc.Arbitrary<bigint> = fc.oneof(
-  fc.bigInt(1_600_000_000_000n, 1_800_000_000_000n),
-  fc.constantFrom(0n, -1n, MAX_SAFE, -MAX_SAFE, 1n << 52n, -(1n << 52n)),
-  fc.bigInt(-MAX_SAFE, MAX_SAFE),
-);
-
-function clampSafe(x: bigint): bigint {
-  return x > MAX_SAFE ? MAX_SAFE : x < -MAX_SAFE ? -MAX_SAFE : x;
-}
-
-/** Sample sequences: timestamps as a walk of mixed steps (or independent), values with repeats. */
-function samplesArb(minLength: number, maxLength: number): fc.Arbitrary<Sample[]> {
-  const walk = fc
-    .tuple(firstT, fc.array(fc.tuple(tsStep, fc.option(valueBits, { freq: 3, nil: undefined })), { minLength, maxLength, size: 'max' }))
-    .map(([t0, steps]) => {
-      const out: Sample[] = [];
-      let t = t0;
-      let v = 0n;
-      steps.forEach(([step, nv], i) => {
-        t = i === 0 ? t : clampSafe(t + step);
-        v = nv ?? v; // undefined: repeat the previous value
-        out.push({ t, v });
-      });
-      return out;
-    });
-  const scattered = fc
-    .array(fc.tuple(fc.bigInt(-MAX_SAFE, MAX_SAFE), valueBits), { minLength, maxLength, size: 'max' })
-    .map((pairs) => pairs.map(([t, v]): Sample => ({ t, v })));
-  return fc.oneof({ arbitrary: walk, weight: 4 }, { arbitrary: scattered, weight: 1 });
-}
-
-/**
- * fast-check options: fixed seed; the time limit bounds a failing run's shrinking (the failure
- * is still reported, with the smallest case found so far) so a broken build fails in seconds.
- */
-function runs(seed: number, numRuns: number): fc.Parameters<unknown> {
-  return { seed, numRuns, plugins: [fc.interruptAfterTimeLimit(3000)] };
-}
 
 function assertRoundTrip(samples: readonly Sample[]): XorChunk {
   const c = encode(samples);

@@ -9,8 +9,10 @@ export const INITIAL_CAPACITY = 32;
 export const COMPACT_THRESHOLD = 32;
 
 /**
- * Appends bits to a byte buffer. Bytes [0, len) are the stream; the last of them has `free`
- * low-order bits not yet written (0..8), which are always zero.
+ * Appends bits to a byte buffer. The stream is buf[base, end); the last of its bytes has `free`
+ * low-order bits not yet written (0..8), which are always zero. Bytes [end, limit) are room to
+ * write into; when a write needs more, grow() makes room (by default a new buffer of double the
+ * size; a subclass may move the stream elsewhere, changing buf, base, end and limit).
  *
  * Byte-exactness with Prometheus's bstream: a write of a whole number of bytes (n >= 8, n % 8 == 0)
  * that ends on a byte boundary leaves one extra all-zero byte at the end with free = 8, because
@@ -19,18 +21,26 @@ export const COMPACT_THRESHOLD = 32;
  */
 export class BitWriter {
   buf: Uint8Array;
-  len: number;
+  /** Index in buf of the stream's first byte. */
+  base: number;
+  /** Index in buf just after the stream's last byte. */
+  end: number;
+  /** Index in buf up to which the stream may grow without grow(). */
+  limit: number;
   free: number;
 
-  constructor(buf: Uint8Array, len: number, free: number) {
+  /** A writer whose stream is buf[0, end), with the whole of buf to grow into. */
+  constructor(buf: Uint8Array, end: number, free: number) {
     this.buf = buf;
-    this.len = len;
+    this.base = 0;
+    this.end = end;
+    this.limit = buf.length;
     this.free = free;
   }
 
   /** The written stream, as a view on the buffer (valid until the next write). */
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return this.buf.subarray(this.base, this.end);
   }
 
   writeBit(bit: number): void {
@@ -41,7 +51,7 @@ export class BitWriter {
     }
     free--;
     if (bit !== 0) {
-      const i = this.len - 1;
+      const i = this.end - 1;
       this.buf[i] = this.buf[i]! | (1 << free);
     }
     this.free = free;
@@ -64,51 +74,65 @@ export class BitWriter {
     if (this.free === 0 && (n & 7) === 0) this.appendZeroByte();
   }
 
-  /** Copies the stream into an exact-size buffer if that saves more than COMPACT_THRESHOLD bytes. */
+  /**
+   * Copies the stream into an exact-size buffer if that saves more than COMPACT_THRESHOLD bytes.
+   * For a writer over its own buffer (base 0).
+   */
   trim(): void {
-    if (this.buf.length > this.len + COMPACT_THRESHOLD) this.buf = this.buf.slice(0, this.len);
+    if (this.limit > this.end + COMPACT_THRESHOLD) {
+      this.buf = this.buf.slice(0, this.end);
+      this.limit = this.end;
+    }
   }
 
   private put(u: number, n: number): void {
-    let buf = this.buf;
-    let len = this.len;
     let free = this.free;
     if (n > free) {
-      const need = len + ((n - free + 7) >> 3);
-      if (need > buf.length) buf = this.grow(need);
+      const need = this.end + ((n - free + 7) >> 3);
+      if (need > this.limit) this.grow(need);
     }
+    const buf = this.buf;
+    let end = this.end;
     if (free > 0) {
       // Fill the free low bits of the last byte.
       const take = n < free ? n : free;
       n -= take;
       free -= take;
-      buf[len - 1] = buf[len - 1]! | (((u >>> n) & ((1 << take) - 1)) << free);
+      buf[end - 1] = buf[end - 1]! | (((u >>> n) & ((1 << take) - 1)) << free);
     }
     while (n >= 8) {
       n -= 8;
-      buf[len++] = (u >>> n) & 0xff;
+      buf[end++] = (u >>> n) & 0xff;
     }
     if (n > 0) {
       free = 8 - n;
-      buf[len++] = (u << free) & 0xff;
+      buf[end++] = (u << free) & 0xff;
     }
-    this.len = len;
+    this.end = end;
     this.free = free;
   }
 
-  /** Replaces the buffer by one of at least `need` bytes (doubling), keeping the stream. */
-  private grow(need: number): Uint8Array {
-    let cap = Math.max(INITIAL_CAPACITY, this.buf.length * 2);
-    while (cap < need) cap *= 2;
+  /**
+   * Makes room for the stream to reach index `need` (counted from the current base): afterwards
+   * end - base is unchanged and limit - base >= need - (old base). This one moves the stream to a
+   * new buffer of double the size (at least INITIAL_CAPACITY) at base 0.
+   */
+  protected grow(need: number): void {
+    const len = this.end - this.base;
+    const want = need - this.base;
+    let cap = Math.max(INITIAL_CAPACITY, (this.limit - this.base) * 2);
+    while (cap < want) cap *= 2;
     const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
+    next.set(this.buf.subarray(this.base, this.end));
     this.buf = next;
-    return next;
+    this.base = 0;
+    this.end = len;
+    this.limit = cap;
   }
 
   private appendZeroByte(): void {
-    if (this.len === this.buf.length) this.grow(this.len + 1);
-    this.buf[this.len++] = 0;
+    if (this.end === this.limit) this.grow(this.end + 1);
+    this.buf[this.end++] = 0;
     this.free = 8;
   }
 }

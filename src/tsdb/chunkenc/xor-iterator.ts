@@ -61,16 +61,22 @@ export class XorIterator implements ChunkIterator {
 
   constructor(buf: Uint8Array, len: number) {
     this.r = new BitReader(buf, HEADER_BYTES, len);
-    this.init(buf, len);
+    this.init(buf, 0, len);
   }
 
   /** Points the iterator at another chunk's bytes, as new. */
   reset(buf: Uint8Array, len: number): void {
     this.r.reset(buf, HEADER_BYTES, len);
-    this.init(buf, len);
+    this.init(buf, 0, len);
   }
 
-  private init(buf: Uint8Array, len: number): void {
+  /** Points the iterator at the chunk in buf[start, end) (a chunk inside a larger buffer), as new. */
+  resetAt(buf: Uint8Array, start: number, end: number): void {
+    this.r.reset(buf, start + HEADER_BYTES, end);
+    this.init(buf, start, end);
+  }
+
+  private init(buf: Uint8Array, start: number, end: number): void {
     this.t = Number.MIN_SAFE_INTEGER;
     this.v = 0;
     this.vHi = 0;
@@ -81,11 +87,12 @@ export class XorIterator implements ChunkIterator {
     this.trailing = 0;
     this.numRead = 0;
     this.error = undefined;
-    if (len < HEADER_BYTES || buf.length < len) {
+    const len = end - start;
+    if (len < HEADER_BYTES || buf.length < end) {
       this.numTotal = 0;
       this.error = new ChunkCorruptError(`${len} bytes is shorter than the 2-byte header`);
     } else {
-      this.numTotal = (buf[0]! << 8) | buf[1]!;
+      this.numTotal = (buf[start]! << 8) | buf[start + 1]!;
     }
   }
 
@@ -93,7 +100,7 @@ export class XorIterator implements ChunkIterator {
     return this.error;
   }
 
-  /** @internal Absolute bit index of the end of the decoded data (valid once exhausted). */
+  /** @internal Bit index in buf of the end of the decoded data (valid once exhausted). */
   bitPosition(): number {
     return this.r.bitPosition();
   }

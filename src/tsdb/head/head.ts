@@ -14,6 +14,7 @@ import {
   type DiscardReason, instanceSeriesLimitError, invalidLabelsError, perMetricSeriesLimitError, perUserSeriesLimitError,
   sampleError,
 } from './errors.js';
+import { HeadChunks } from './head-chunks.js';
 import { RefTable } from './ref-table.js';
 import { AppendCode, MemSeries } from './series.js';
 import type { WalBatch } from './wal-batch.js';
@@ -50,10 +51,10 @@ export class AppendStats {
   retryableError: MuninnError | null = null;
   readonly discarded = new Map<DiscardReason, number>();
 
-  discard(reason: DiscardReason, n: number, err: () => MuninnError): void {
+  discard(reason: DiscardReason, n: number, err: (() => MuninnError) | null): void {
     if (n <= 0) return;
     this.discarded.set(reason, (this.discarded.get(reason) ?? 0) + n);
-    if (this.firstError === null) this.firstError = err();
+    if (this.firstError === null && err !== null) this.firstError = err();
   }
 }
 
@@ -72,6 +73,8 @@ export class TenantHead {
   private readonly byRef = new RefTable();
   private readonly metricCounts = new Map<string, number>();
   private readonly hasher = new LabelsHasher();
+  /** The series' chunk bytes and numeric state. */
+  private readonly chunks = new HeadChunks();
   private readonly builder: LabelsBuilder;
   private readonly opts: HeadOptions;
   private nextRef = 1;
@@ -92,6 +95,12 @@ export class TenantHead {
 
   get numSeries(): number {
     return this.byRef.size;
+  }
+
+  /** Memory of the chunk arena: bytes of slabs held, bytes in use by chunks, slabs held. */
+  chunkMemory(): { reservedBytes: number; usedBytes: number; slabs: number } {
+    const a = this.chunks.arena;
+    return { reservedBytes: a.reservedBytes, usedBytes: a.usedBytes, slabs: a.slabCount };
   }
 
   /** The series with this ref (or, after WAL replay, the series a replayed ref was merged into). */
@@ -125,8 +134,9 @@ export class TenantHead {
       let h1 = req.histogramOffsets[i + 1] as number;
       if (s0 === s1 && h0 === h1) continue;
       if (h1 > h0 && !limits.nativeHistograms) {
-        const t = req.histograms.timestamps[h0] as number;
-        stats.discard('native-histogram-disabled', h1 - h0, () => sampleError('native-histogram-disabled', t, this.requestLabelsString(req, i)));
+        // As Mimir's ingester: skipped without an error (a client could not fix it by retrying or
+        // dropping the batch), only counted.
+        stats.discard('native-histogram-disabled', h1 - h0, null);
         if (s0 === s1) continue;
         h1 = h0; // the histograms are dealt with
       }
@@ -181,6 +191,7 @@ export class TenantHead {
       }
       if (appended) series.lastAppendAt = now;
     }
+    this.chunks.maybeCompact();
   }
 
   /** Prometheus's memSeries.appendable() and append, with the request's bounds. */
@@ -305,7 +316,7 @@ export class TenantHead {
   }
 
   private insert(ref: number, labels: Labels, hash: number): MemSeries {
-    const s = new MemSeries(ref, labels);
+    const s = new MemSeries(ref, labels, this.chunks);
     this.byRef.set(ref, s);
     const prev = this.byHash.get(hash);
     if (prev === undefined) this.byHash.set(hash, s);
@@ -444,11 +455,13 @@ export class TenantHead {
       else newMin = Math.min(newMin, s.minTime());
     }
     this.minT = newMin;
+    this.chunks.maybeCompact(); // (the dead series hold no chunks)
     if (dead.length === 0) return 0;
     this.postings.deleteMany(dead, (ref) => this.byRef.get(ref)?.labels);
     for (const ref of dead) {
       const s = this.byRef.get(ref) as MemSeries;
       this.byRef.delete(ref);
+      s.release();
       const hash = labelsHash(s.labels);
       const e = this.byHash.get(hash);
       if (Array.isArray(e)) {
