@@ -8,7 +8,7 @@
 //
 // The binary is $ETCD_BIN, else `etcd` on PATH, else /usr/bin/etcd (Debian `etcd-server`).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,7 @@ export interface EtcdServer {
   /** SIGKILL and wait for exit. No-op when not running. */
   kill(): Promise<void>;
   /** SIGSTOP: the process keeps its sockets but answers nothing, so calls hang until their deadline. */
-  pause(): void;
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** Starts etcd again on the same ports and data dir (stopping it first if running); waits until healthy. */
@@ -222,10 +222,24 @@ class EtcdProcess implements EtcdServer {
     return this.signalAndWait('SIGKILL', 0);
   }
 
-  pause(): void {
+  async pause(): Promise<void> {
     if (this.child === null || this.paused) return;
+    const pid = this.child.pid as number;
     this.child.kill('SIGSTOP');
     this.paused = true;
+    // the signal is delivered asynchronously: wait until every thread is stopped (state T), or a
+    // request sent right after pause() may still be answered
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline) {
+      let state = '';
+      try {
+        state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '';
+      } catch {
+        return;
+      }
+      if (state === 'T' || state === 't') return;
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   resume(): void {

@@ -193,7 +193,7 @@ test('watch delivers the initial value, then every change in order', { skip }, a
 test('a member that does not answer: calls time out with the retryable error, aborts are prompt', { skip }, async () => {
   const c = kv({ prefix: 'pause/', dialTimeoutMs: 800 });
   await c.cas('k', () => enc('v'));
-  etcd.pause();
+  await etcd.pause();
   try {
     let t = Date.now();
     await assert.rejects(withDeadline(c.get('k'), 5000, 'get hung'), (e) => assertKVError(e, 'unavailable'));
@@ -232,7 +232,7 @@ test('etcd down for seconds: in-flight calls fail retryably, the watch resumes w
   await waitFor(() => watch.seen.at(-1) === 'before' && slow.seen.at(-1) === 'before', 5000, 'initial value');
 
   // calls truly in flight: the member holds them (paused), then dies (SIGKILL)
-  etcd.pause();
+  await etcd.pause();
   const inflight = [c.get('k'), c.cas('k', () => enc('lost?')), c.delete('other')];
   await sleepMs(200);
   for (const p of inflight) assert.equal(await settledState(p), 'pending');
@@ -301,7 +301,7 @@ test('close during watch and CAS settles everything; later calls get the closed 
   const ac = new AbortController();
   const established = watchInto(c, 'k', ac.signal);
   await waitFor(() => established.seen.length === 1, 5000, 'initial value');
-  etcd.pause();
+  await etcd.pause();
   try {
     const cas = c.cas('k', () => enc('w'));
     const get = c.get('k');
