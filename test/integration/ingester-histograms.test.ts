@@ -7,36 +7,19 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { schema } from '../../src/app/config.js';
-import { defaultsOf } from '../../src/config/index.js';
 import { Ingester, type StreamSeries } from '../../src/ingester/index.js';
-import { silentLogger } from '../../src/log/index.js';
-import { createBareRegistry } from '../../src/metrics/index.js';
 import { type BucketSpanObject, encodeWriteRequest, type F64, type HistogramObject, STALE_NAN_BITS } from '../../src/remotewrite/index.js';
 import { XorChunk } from '../../src/tsdb/chunkenc/index.js';
 import { listCheckpoints } from '../../src/tsdb/wal/index.js';
+import { newIngester as newTestIngester, started, stopped, type TestConfig } from '../ingester-helpers.js';
 import { tempDir } from '../proc.js';
 import { mulberry32 } from '../util.js';
 
-type Cfg = ReturnType<typeof defaultsOf<typeof schema>>;
-
-function newIngester(dir: string, histograms: boolean, over: (c: Cfg) => void = () => undefined): Ingester {
-  const c = defaultsOf(schema);
-  c.tsdb.dir = dir;
-  c.limits.nativeHistogramsIngestionEnabled = histograms;
-  over(c);
-  return new Ingester({ tsdb: c.tsdb, ingester: c.ingester, limits: c.limits, log: silentLogger(), registry: createBareRegistry() });
-}
-
-async function started(ing: Ingester): Promise<Ingester> {
-  ing.startAsync();
-  await ing.awaitRunning();
-  return ing;
-}
-
-async function stopped(ing: Ingester): Promise<void> {
-  ing.stopAsync();
-  await ing.awaitTerminated();
+function newIngester(dir: string, histograms: boolean, over: (c: TestConfig) => void = () => undefined): Ingester {
+  return newTestIngester(dir, (c) => {
+    c.limits.nativeHistogramsIngestionEnabled = histograms;
+    over(c);
+  });
 }
 
 const T0 = 1_700_000_000_000;

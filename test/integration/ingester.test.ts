@@ -13,27 +13,8 @@ import { createBareRegistry, RequestMetrics } from '../../src/metrics/index.js';
 import { encodeWriteRequest } from '../../src/remotewrite/index.js';
 import { GrpcServer } from '../../src/server/grpc.js';
 import { isStaleNaN, STALE_NAN_BITS, XorChunk } from '../../src/tsdb/chunkenc/index.js';
+import { newIngester, started, stopped } from '../ingester-helpers.js';
 import { tempDir } from '../proc.js';
-
-type Cfg = ReturnType<typeof defaultsOf<typeof schema>>;
-
-function newIngester(dir: string, over: (c: Cfg) => void = () => undefined): Ingester {
-  const c = defaultsOf(schema);
-  c.tsdb.dir = dir;
-  over(c);
-  return new Ingester({ tsdb: c.tsdb, ingester: c.ingester, limits: c.limits, log: silentLogger(), registry: createBareRegistry() });
-}
-
-async function started(ing: Ingester): Promise<Ingester> {
-  ing.startAsync();
-  await ing.awaitRunning();
-  return ing;
-}
-
-async function stopped(ing: Ingester): Promise<void> {
-  ing.stopAsync();
-  await ing.awaitTerminated();
-}
 
 const T0 = 1_700_000_000_000;
 
