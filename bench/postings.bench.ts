@@ -1,15 +1,15 @@
 // Micro-benchmark of the head's label/index layer: label sets, hashes, MemPostings, select.
 //
-//   cd /work/main && npx tsc -p . && node --expose-gc dist/src/tsdb/index/postings.bench.js [series]
+//   npm run bench:postings   (or: npx tsc -p . && node --expose-gc dist/bench/postings.bench.js [series])
 //
-// The series are shaped like ../shared/bench/rwload.mjs makes them (defaults: 100k series, 10
-// labels, 100 metric names, prefix rwbench_, seed 1): series i is metric (i % 100) of target
-// floor(i / 100); a target has job/instance/env/region/zone/cluster/namespace/pod, and container
-// follows the metric. Fixed seed; figures only, nothing here fails on a timing.
+// The series are the reference workload's (bench/workload.ts, shaped like
+// ../shared/bench/rwload.mjs: 100k series, 10 labels, 100 metric names, seed 1). Fixed seed;
+// figures only, nothing here fails on a timing.
 import { performance } from 'node:perf_hooks';
-import { LabelsBuilder, SymbolTable, eq, labelsHash, neq, nre, re, seriesToken } from '../labels/index.js';
-import type { Labels, Matcher } from '../labels/index.js';
-import { MemPostings, labelNamesFor, labelValuesFor, select } from './index.js';
+import { MemPostings, labelNamesFor, labelValuesFor, select } from '../src/tsdb/index/index.js';
+import { LabelsBuilder, SymbolTable, eq, labelsHash, neq, nre, re, seriesToken } from '../src/tsdb/labels/index.js';
+import type { Labels, Matcher } from '../src/tsdb/labels/index.js';
+import { makeWorkload, type Workload } from './workload.js';
 
 const SERIES = Number(process.argv[2] ?? 100_000);
 const METRICS = 100;
@@ -19,65 +19,6 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {
   process.stderr.write('run with node --expose-gc (see the header comment)\n');
   process.exit(2);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// --- rwload's series model ------------------------------------------------------------------------
-const SUBSYSTEMS = ['http', 'node', 'process', 'go', 'db', 'cache', 'queue', 'grpc', 'disk', 'net'];
-const THINGS = ['requests', 'errors', 'bytes', 'duration_seconds', 'connections', 'operations', 'latency_seconds', 'items', 'retries', 'timeouts'];
-const JOBS = ['node-exporter', 'api-server', 'kube-state-metrics', 'payments', 'checkout', 'frontend', 'postgres-exporter', 'redis-exporter'];
-const ENVS = ['prod', 'staging', 'dev'];
-const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1'];
-const NAMESPACES = ['default', 'monitoring', 'kube-system', 'payments', 'checkout', 'web', 'data', 'infra', 'search', 'auth', 'billing', 'ml', 'ingest', 'edge', 'batch', 'ops'];
-const CONTAINERS = ['app', 'sidecar', 'envoy', 'exporter', 'init', 'worker'];
-const HEX = '0123456789abcdef';
-const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
-
-const metricName = (m: number): string => `rwbench_${SUBSYSTEMS[m % 10]}_${THINGS[Math.floor(m / 10) % 10]}${m % 2 === 0 ? '_total' : ''}`;
-
-interface Target {
-  job: string;
-  instance: string;
-  env: string;
-  region: string;
-  zone: string;
-  cluster: string;
-  namespace: string;
-  pod: string;
-}
-
-function makeTargets(n: number, seed: number): Target[] {
-  const rnd = mulberry32(seed ^ 0x9e3779b9);
-  const out: Target[] = [];
-  for (let t = 0; t < n; t++) {
-    const job = JOBS[t % JOBS.length] as string;
-    const region = REGIONS[t % REGIONS.length] as string;
-    let rs = '';
-    for (let k = 0; k < 10; k++) rs += HEX[Math.floor(rnd() * 16)];
-    let sfx = '';
-    for (let k = 0; k < 5; k++) sfx += ALNUM[Math.floor(rnd() * ALNUM.length)];
-    out.push({
-      job,
-      instance: `node-${t}.bench.internal:9100`,
-      env: ENVS[t % ENVS.length] as string,
-      region,
-      zone: `${region}${'abc'[Math.floor(t / REGIONS.length) % 3]}`,
-      cluster: `cluster-${t % 12}`,
-      namespace: NAMESPACES[t % NAMESPACES.length] as string,
-      pod: `${job}-${rs}-${sfx}`,
-    });
-  }
-  return out;
 }
 
 // Each label string is decoded afresh from UTF-8 bytes for every series, as the wire decoder
@@ -94,19 +35,9 @@ const fresh = (s: string): string => {
 };
 
 /** Adds series i's labels. */
-function addSeriesLabels(b: LabelsBuilder, targets: Target[], i: number): void {
-  const m = i % METRICS;
-  const tg = targets[Math.floor(i / METRICS)] as Target;
-  b.add('__name__', fresh(metricName(m)))
-    .add('job', fresh(tg.job))
-    .add('instance', fresh(tg.instance))
-    .add('env', fresh(tg.env))
-    .add('region', fresh(tg.region))
-    .add('zone', fresh(tg.zone))
-    .add('cluster', fresh(tg.cluster))
-    .add('namespace', fresh(tg.namespace))
-    .add('pod', fresh(tg.pod))
-    .add('container', fresh(CONTAINERS[m % CONTAINERS.length] as string));
+function addSeriesLabels(b: LabelsBuilder, w: Workload, i: number): void {
+  const flat = w.labels(i);
+  for (let k = 0; k < flat.length; k += 2) b.add(flat[k] as string, fresh(flat[k + 1] as string));
 }
 
 // --- measurement helpers ----------------------------------------------------------------------------
@@ -139,7 +70,7 @@ function latency(fn: () => number, minIters = 50, budgetMs = 400): { p50: number
 }
 
 // --- run ------------------------------------------------------------------------------------------
-const targets = makeTargets(Math.ceil(SERIES / METRICS), SEED);
+const targets = makeWorkload(SERIES, SEED, METRICS);
 console.log(`postings.bench: ${SERIES} series x 10 labels, ${METRICS} metrics, seed ${SEED}, node ${process.version}`);
 
 // 1. label sets with a per-tenant symbol table
