@@ -2,6 +2,9 @@
 // so Muninn's own benchmarks can drive components below the HTTP layer with the same data:
 // S series = targets x metrics, 10 labels each (__name__, job, instance, env, region, zone,
 // cluster, namespace, pod, container), counters and gauges, one sample per series per round.
+import { mulberry32 } from '../src/util/random.js';
+
+export { mulberry32 };
 
 const SUBSYSTEMS = ['http', 'node', 'process', 'go', 'db', 'cache', 'queue', 'grpc', 'disk', 'net'];
 const THINGS = ['requests', 'errors', 'bytes', 'duration_seconds', 'connections', 'operations', 'latency_seconds', 'items', 'retries', 'timeouts'];
@@ -12,17 +15,6 @@ const NAMESPACES = ['default', 'monitoring', 'kube-system', 'payments', 'checkou
 const CONTAINERS = ['app', 'sidecar', 'envoy', 'exporter', 'init', 'worker'];
 const HEX = '0123456789abcdef';
 const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Workload {
   series: number;

@@ -1,16 +1,7 @@
 // Small helpers shared by tests.
+import { mulberry32 } from '../src/util/random.js';
 
-/** A seeded PRNG (mulberry32), so randomized tests can print and replay their seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Rejects with `message` if p does not settle within ms: a hang becomes a failure, not a stall. */
 export function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -18,22 +18,12 @@ import { decodeWriteRequestV2 } from './decode-v2.js';
 import { labelsOf } from './decoded.js';
 import { encodeWriteRequest, encodeWriteRequestV2 } from './encode.js';
 import type { SeriesObject } from './objects.js';
+import { mulberry32 } from '../util/random.js';
 
 const SERIES = 2000;
 const SEED = 1;
 const ROUNDS = 25;
 const ROUND_MS = 40;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Series shaped like rwload's: targets x 100 metric names, 10 name-sorted labels, 1 sample each. */
 function workload(): SeriesObject[] {

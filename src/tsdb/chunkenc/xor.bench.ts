@@ -9,23 +9,13 @@
 // constants and 5% high-entropy floats.
 import { XorChunk } from './index.js';
 import type { ChunkIterator } from './index.js';
+import { mulberry32 } from '../../util/random.js';
 
 const SEED = 0x5eed;
 const SERIES = 5000;
 const SAMPLES_PER_CHUNK = 120;
 const ROUNDS = 10;
 const MEMORY_CHUNKS = 100_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Dataset {
   ts: Float64Array; // SERIES * SAMPLES_PER_CHUNK, series-major

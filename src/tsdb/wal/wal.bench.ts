@@ -12,17 +12,7 @@ import { join } from 'node:path';
 import { encodeSamples } from '../record/index.js';
 import { replayWal } from './replay.js';
 import { Wal, type SyncMode } from './writer.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../util/random.js';
 
 function makeRecords(n: number): Uint8Array[] {
   const rnd = mulberry32(42);
