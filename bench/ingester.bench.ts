@@ -10,13 +10,13 @@
 // figures (../shared/bench/README.md: VictoriaMetrics 1.79 280 MiB, Prometheus 2.42 514 MiB) are
 // printed beside them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { IngesterClient } from '../src/ingester/index.js';
 import { encodeWriteRequest } from '../src/remotewrite/index.js';
+import { cpuSeconds, MUNINN_MAIN, procStatus, PUBLISHED, runRwload, startPrometheus } from './harness.js';
 import { makeWorkload } from './workload.js';
 
 const { values: a } = parseArgs({
@@ -34,31 +34,8 @@ const SERIES = Number(a.series);
 const ROUNDS = Number(a.rounds);
 const BATCH = Number(a.batch);
 const CONC = Number(a.concurrency);
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const REFERENCE = { victoriaMetricsMiB: 280, prometheusMiB: 514 };
-
-function procStatus(pid: number): { hwmKiB: number; rssKiB: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
-  return { hwmKiB: kib('VmHWM'), rssKiB: kib('VmRSS') };
-}
-
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100/s)
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const MAIN = MUNINN_MAIN;
+const REFERENCE = { victoriaMetricsMiB: PUBLISHED.victoriaMetrics.peakRssMiB, prometheusMiB: PUBLISHED.prometheus.peakRssMiB };
 
 interface ReferenceResult {
   receiver: string;
@@ -67,46 +44,26 @@ interface ReferenceResult {
   samplesPerCpuSecond: number | null;
 }
 
-/** Prometheus fed by rwload with the same workload, or null when Prometheus is not installed. */
+/** Prometheus fed by rwload with the same workload (bench/harness.ts), or null when it is not installed. */
 async function prometheusReference(): Promise<ReferenceResult | null> {
-  const { execFileSync } = await import('node:child_process');
-  const { writeFileSync, existsSync } = await import('node:fs');
-  let bin: string;
+  let prom;
   try {
-    bin = execFileSync('which', ['prometheus']).toString().trim();
-  } catch {
-    console.error('reference: no prometheus binary (apt-get install prometheus); skipped');
+    prom = await startPrometheus();
+  } catch (e) {
+    console.error(`reference: ${String(e)}; skipped`);
     return null;
   }
-  const rwload = fileURLToPath(new URL('../../../shared/bench/rwload.mjs', import.meta.url));
-  if (!existsSync(rwload)) {
-    console.error(`reference: ${rwload} not found; skipped`);
-    return null;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'bench-prometheus-'));
-  writeFileSync(join(dir, 'prometheus.yml'), 'global: {scrape_interval: 15s}\n');
-  const port = await freePort();
-  const prom = spawn(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'], { stdio: 'ignore' });
+  if (prom === null) return null;
   try {
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [rwload, '--url', `http://127.0.0.1:${port}/api/v1/write`, '--series', String(SERIES), '--batch', String(BATCH),
-        '--concurrency', String(CONC), '--duration', String(a['reference-duration']), '--pid', String(prom.pid), '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let buf = '';
-      child.stdout.on('data', (c: Buffer) => (buf += c.toString()));
-      child.once('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`rwload exited ${code}: ${buf}`))));
-    });
-    const res = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { timed: { samples_per_s: number }; receiver: { vmhwm_kb: number; samples_per_cpu_s: number | null } };
+    const res = await runRwload(['--url', `${prom.url}/api/v1/write`, '--series', String(SERIES), '--batch', String(BATCH),
+      '--concurrency', String(CONC), '--duration', String(a['reference-duration']), '--pid', String(prom.pid)]);
+    if (!res.ok || res.receiver === null) throw new Error(`rwload against prometheus failed: ${JSON.stringify(res.timed?.by_status ?? res.error)}`);
     return { receiver: 'prometheus (rwload, same workload)', samplesPerSecond: res.timed.samples_per_s, peakRssMiB: Number((res.receiver.vmhwm_kb / 1024).toFixed(1)), samplesPerCpuSecond: res.receiver.samples_per_cpu_s };
+  } catch (e) {
+    console.error(`reference: ${String(e)}; skipped`);
+    return null;
   } finally {
-    prom.kill('SIGTERM');
-    await new Promise((r) => prom.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await prom.stop();
   }
 }
 

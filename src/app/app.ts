@@ -1,6 +1,6 @@
 // The Muninn process: servers, module registry and the shutdown sequence (DESIGN.md rule 2):
 //   a. not ready: /ready 503, gRPC health NOT_SERVING, HTTP responses carry Connection: close
-//   b. -shutdown-delay of normal service
+//   b. -shutdown-delay of normal service, then the modules' steps that must precede the drain
 //   c. listeners closed (HTTP close, gRPC GOAWAY), in-flight work drained within
 //      -server.graceful-shutdown-timeout, then cut
 //   d. modules stopped in reverse dependency order
@@ -14,7 +14,11 @@ import { HttpServer } from '../server/http.js';
 import { sleep } from '../lifecycle/index.js';
 import type { MuninnConfig } from './config.js';
 import { type ModuleContext, registerComponentModules, SERVER_MODULE } from './modules.js';
+import { KVProvider } from '../ring/index.js';
 import { registerStatusRoutes } from './status-routes.js';
+
+/** Bound on the modules' shutdown hooks (the time a KV write may take). */
+const SHUTDOWN_HOOK_TIMEOUT_MS = 5_000;
 
 export const PHASES = ['starting', 'serving', 'delay', 'draining', 'stopping', 'stopped'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -37,8 +41,15 @@ export class App implements ModuleContext {
   readonly http: HttpServer;
   readonly grpc: GrpcServer;
   readonly modules = new ModuleRegistry();
+  readonly kv: KVProvider;
   ingester?: ModuleContext['ingester'];
+  ingesterModule?: ModuleContext['ingesterModule'];
+  overrides?: ModuleContext['overrides'];
+  ingesterRing?: ModuleContext['ingesterRing'];
+  distributorRing?: ModuleContext['distributorRing'];
+  distributor?: ModuleContext['distributor'];
   private manager: Manager | undefined;
+  private readonly shutdownHooks: Array<(signal: AbortSignal) => Promise<void>> = [];
   private services: ModuleService[] = [];
   private phase: Phase = 'starting';
   private readonly phaseGauge: Gauge<'phase'>;
@@ -51,6 +62,7 @@ export class App implements ModuleContext {
     this.config = opts.config;
     this.log = opts.log;
     this.registry = opts.registry ?? createRegistry();
+    this.kv = new KVProvider(this.log.child({ component: 'kv' }));
     const requestMetrics = new RequestMetrics(this.registry);
     const s = this.config.server;
     this.http = new HttpServer({
@@ -85,6 +97,10 @@ export class App implements ModuleContext {
       readiness: () => this.readiness(),
       moduleStates: () => this.services.map((m) => ({ name: m.name, state: m.state() })),
     });
+  }
+
+  onShutdownStart(hook: (signal: AbortSignal) => Promise<void>): void {
+    this.shutdownHooks.push(hook);
   }
 
   currentPhase(): Phase {
@@ -173,6 +189,14 @@ export class App implements ModuleContext {
       await sleep(delay);
       log.info({ step: 'delay', durationMs: Date.now() - t }, 'shutdown: delay over');
     }
+    // b2. modules' last steps while still serving (an ingester goes LEAVING so that distributors
+    // stop writing to it before its listener closes); bounded, and never failing the shutdown
+    if (this.shutdownHooks.length > 0) {
+      const th = Date.now();
+      const hooks = await Promise.allSettled(this.shutdownHooks.map(async (h) => h(AbortSignal.timeout(SHUTDOWN_HOOK_TIMEOUT_MS))));
+      for (const r of hooks) if (r.status === 'rejected') log.warn({ err: r.reason }, 'shutdown hook failed');
+      log.info({ step: 'hooks', durationMs: Date.now() - th }, 'shutdown: modules\' steps before the drain done');
+    }
 
     // c. stop accepting and drain
     this.setPhase('draining');
@@ -196,6 +220,8 @@ export class App implements ModuleContext {
       log.error({ module: f.name, err: errInfo(f.failureCase()) }, `module ${f.name} failed: ${errMsg(f.failureCase())}`);
     }
     log.info({ step: 'stop-modules', durationMs: Date.now() - ts }, 'shutdown: modules stopped');
+    // the rings' store connections go last: lifecyclers unregister through them while stopping
+    await this.kv.close();
 
     // e. done
     this.setPhase('stopped');

@@ -1,6 +1,10 @@
 // The whole config: the root options and one group per component.
 import { ConfigError, defineGroup, durationOpt, listOpt, stringOpt, type ConfigOf, type Values } from '../config/index.js';
+import { distributorConfig, validationConfig } from '../distributor/config.js';
+import { distributorRingConfig } from '../distributor/ring-config.js';
 import { ingesterConfig, limitsConfig, tsdbConfig } from '../ingester/config.js';
+import { ingesterRingConfig } from '../ring/config.js';
+import { runtimeConfigGroup } from '../runtimeconfig/index.js';
 import { serverConfig } from '../server/config.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -15,8 +19,13 @@ export const schema = {
   root: rootConfig,
   server: serverConfig,
   tsdb: tsdbConfig,
+  distributor: distributorConfig,
+  distributorRing: distributorRingConfig,
   ingester: ingesterConfig,
+  ingesterRing: ingesterRingConfig,
+  validation: validationConfig,
   limits: limitsConfig,
+  runtimeConfig: runtimeConfigGroup,
 };
 
 export type MuninnConfig = ConfigOf<typeof schema>;

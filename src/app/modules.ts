@@ -1,15 +1,34 @@
-// The modules -target can name, with their dependencies. The ingester is real; the distributor
-// (issue #4) and the querier (#5) are idle services until their issues fill them in, so that
-// -target, the module ordering and the lifecycle work end to end.
-import { Ingester, ingesterHandlers, ingesterServiceDefinition, registerIngesterRoutes } from '../ingester/index.js';
+// The modules -target can name, with their dependencies (Mimir's module graph, reduced):
+//
+//   server              HTTP and gRPC servers (internal)
+//   runtime-config      per-tenant overrides from -runtime-config.file (internal)
+//   ingester-ring       watcher of the ingesters' ring, /ingester/ring (internal)
+//   distributor-ring    this distributor's membership of the distributors' ring and its watcher,
+//                       /distributor/ring (internal)
+//   ingester            Ingester + ring lifecycler, gRPC Ingester service, /ingester/* pages
+//   distributor         POST /api/v1/push, fan-out to the ingesters through the ring
+//   querier             idle until issue #5
+//   all                 ingester, distributor, querier
+import { Distributor, registerPushRoute } from '../distributor/index.js';
+import { DISTRIBUTOR_RING_KEY } from '../distributor/ring-config.js';
+import { Ingester, IngesterClientPool, ingesterHandlers, ingesterServiceDefinition, registerIngesterRoutes } from '../ingester/index.js';
 import { BasicService, type ModuleRegistry } from '../lifecycle/index.js';
 import type { Logger } from '../log/index.js';
 import type { Registry } from '../metrics/index.js';
+import {
+  ingesterRingKey, KVProvider, Lifecycler, lifecyclerOptionsFromConfig, registerRingPage, resolveInstanceAddr, resolveInstanceId,
+  ringOptionsFromConfig, RingWatcher,
+} from '../ring/index.js';
 import type { GrpcServer } from '../server/grpc.js';
 import type { HttpServer } from '../server/http.js';
+import { Overrides, registerRuntimeConfigRoutes, RuntimeConfigService } from '../runtimeconfig/index.js';
 import type { MuninnConfig } from './config.js';
+import { IngesterModule } from './ingester-module.js';
 
 export const SERVER_MODULE = 'server';
+const RUNTIME_CONFIG = 'runtime-config';
+const INGESTER_RING = 'ingester-ring';
+const DISTRIBUTOR_RING = 'distributor-ring';
 
 /** What module init functions get from the process. */
 export interface ModuleContext {
@@ -19,27 +38,149 @@ export interface ModuleContext {
   readonly http: HttpServer;
   readonly grpc: GrpcServer;
   readonly modules: ModuleRegistry;
+  /** KV clients of the rings; closed by the process after every module stopped. */
+  readonly kv: KVProvider;
   shutdown(reason: string): void;
+  /**
+   * Runs hook in the shutdown sequence after -shutdown-delay, while the process still serves,
+   * just before the listeners close (bounded). For steps that must come before the drain.
+   */
+  onShutdownStart(hook: (signal: AbortSignal) => Promise<void>): void;
   /** The ingester of this process, once its module is initialised. */
   ingester?: Ingester;
+  /** The ingester module (ingester + lifecycler), once initialised. */
+  ingesterModule?: IngesterModule;
+  /** Per-tenant limits, once the runtime-config module is initialised. */
+  overrides?: Overrides;
+  ingesterRing?: RingWatcher;
+  distributorRing?: RingWatcher;
+  distributor?: Distributor;
+}
+
+function required<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`${what} is not initialised`);
+  return v;
 }
 
 export function registerComponentModules(ctx: ModuleContext): void {
   const reg = ctx.modules;
+  const cfg = ctx.config;
+
+  reg.register(RUNTIME_CONFIG, () => {
+    const svc = new RuntimeConfigService({ config: cfg.runtimeConfig, defaults: { validation: cfg.validation, limits: cfg.limits }, log: ctx.log, registry: ctx.registry });
+    ctx.overrides = svc.overrides;
+    registerRuntimeConfigRoutes(ctx.http, svc);
+    return svc;
+  }, [SERVER_MODULE], { userVisible: false });
+
+  reg.register(INGESTER_RING, () => {
+    const kv = ctx.kv.get(cfg.ingesterRing);
+    const w = new RingWatcher({ kv, ringKey: ingesterRingKey(cfg.ingesterRing), ring: ringOptionsFromConfig(cfg.ingesterRing), log: ctx.log, name: 'ingester-ring' });
+    ctx.ingesterRing = w;
+    registerRingPage(ctx.http, '/ingester/ring', w, kv);
+    return w;
+  }, [SERVER_MODULE], { userVisible: false });
+
+  reg.register(DISTRIBUTOR_RING, () => {
+    const rc = cfg.distributorRing;
+    const kv = ctx.kv.get(rc);
+    const key = `${rc.prefix}${DISTRIBUTOR_RING_KEY}`;
+    const w = new RingWatcher({ kv, ringKey: key, ring: { replicationFactor: 1, heartbeatTimeoutMs: rc.heartbeatTimeout }, log: ctx.log, name: 'distributor-ring-watcher' });
+    ctx.distributorRing = w;
+    registerRingPage(ctx.http, '/distributor/ring', w, kv);
+    let lc: Lifecycler | undefined;
+    return new BasicService(DISTRIBUTOR_RING, {
+      starting: async (signal) => {
+        const ringCfg = { ...cfg.ingesterRing, instanceAddr: rc.instanceAddr, instancePort: rc.instancePort };
+        lc = new Lifecycler({
+          kv,
+          ringKey: key,
+          instanceId: rc.instanceId !== '' ? rc.instanceId : resolveInstanceId({ ...cfg.ingesterRing, instanceId: '' }),
+          addr: resolveInstanceAddr(ringCfg, ctx.grpc.boundPort()),
+          numTokens: 1,
+          heartbeatPeriodMs: rc.heartbeatPeriod,
+          unregisterOnShutdown: true,
+          log: ctx.log,
+          name: 'distributor-lifecycler',
+        });
+        lc.startAsync();
+        await lc.awaitRunning(signal);
+        w.startAsync();
+        await w.awaitRunning(signal);
+      },
+      stopping: async () => {
+        w.stopAsync();
+        if (lc !== undefined) lc.stopAsync();
+        await Promise.allSettled([w.awaitTerminated(), lc?.awaitTerminated()]);
+      },
+    });
+  }, [SERVER_MODULE], { userVisible: false });
+
   reg.register('ingester', () => {
+    const ringW = required(ctx.ingesterRing, 'the ingesters\' ring');
+    const overrides = required(ctx.overrides, 'the runtime config');
     const ing = new Ingester({
-      tsdb: ctx.config.tsdb,
-      ingester: ctx.config.ingester,
-      limits: ctx.config.limits,
+      tsdb: cfg.tsdb,
+      ingester: cfg.ingester,
+      limits: cfg.limits,
+      log: ctx.log,
+      registry: ctx.registry,
+      tenantLimits: (t) => overrides.tenantLimitsPartial(t),
+      ringInfo: () => ({ healthyIngesters: ringW.ring().healthyInstanceCount(), replicationFactor: cfg.ingesterRing.replicationFactor }),
+    });
+    const mod = new IngesterModule(ing, () => new Lifecycler(lifecyclerOptionsFromConfig(cfg.ingesterRing, {
+      kv: ctx.kv.get(cfg.ingesterRing),
+      grpcPort: ctx.grpc.boundPort(),
+      log: ctx.log,
+    })));
+    ctx.ingester = ing;
+    ctx.ingesterModule = mod;
+    // LEAVING before the gRPC listener closes, so distributors in other processes move away first
+    // (Mimir's ingesters go LEAVING while their server still serves). With the in-memory ring the
+    // only writer is this process's distributor, whose ingress is about to close anyway.
+    if (cfg.ingesterRing.store !== 'inmemory') ctx.onShutdownStart(async (signal) => mod.ringLifecycler()?.markLeaving(signal));
+    ctx.grpc.addService(ingesterServiceDefinition(), ingesterHandlers(ing));
+    registerIngesterRoutes(ctx.http, ing, (reason) => ctx.shutdown(reason));
+    return mod;
+  }, [SERVER_MODULE, RUNTIME_CONFIG, INGESTER_RING]);
+
+  reg.register('distributor', () => {
+    const ringW = required(ctx.ingesterRing, 'the ingesters\' ring');
+    const distW = required(ctx.distributorRing, 'the distributors\' ring');
+    const overrides = required(ctx.overrides, 'the runtime config');
+    const clients = new IngesterClientPool({
+      log: ctx.log,
+      local: () => {
+        const lc = ctx.ingesterModule?.ringLifecycler();
+        return lc !== undefined && ctx.ingester !== undefined ? { addr: lc.addr, api: ctx.ingester } : undefined;
+      },
+    });
+    // keep the clients of ACTIVE and LEAVING ingesters only: one that restarts at the same address
+    // passes through PENDING/JOINING, so its client (and the connection backoff it may carry) is
+    // replaced by a fresh one
+    ringW.onChange((ring) => clients.retain(new Set(ring.instances.filter((i) => i.state === 'ACTIVE' || i.state === 'LEAVING').map((i) => i.addr))));
+    const d = new Distributor({
+      config: cfg.distributor,
+      limits: (t) => {
+        const v = overrides.validation(t);
+        return { ...v, outOfOrderTimeWindow: overrides.ingesterLimits(t).outOfOrderTimeWindow };
+      },
+      ring: () => ringW.ring(),
+      healthyDistributors: () => distW.ring().healthyInstanceCount(),
+      clients,
       log: ctx.log,
       registry: ctx.registry,
     });
-    ctx.ingester = ing;
-    ctx.grpc.addService(ingesterServiceDefinition(), ingesterHandlers(ing));
-    registerIngesterRoutes(ctx.http, ing, (reason) => ctx.shutdown(reason));
-    return ing;
-  }, [SERVER_MODULE]);
-  reg.register('distributor', () => new BasicService('distributor'), [SERVER_MODULE]);
+    d.metrics.replicationFactor.set(cfg.ingesterRing.replicationFactor);
+    ctx.distributor = d;
+    registerPushRoute(ctx.http, d, {
+      maxRecvMsgSize: cfg.distributor.maxRecvMsgSize,
+      tenancy: { multitenancyEnabled: cfg.distributor.multitenancyEnabled, noAuthTenant: cfg.distributor.noAuthTenant },
+      log: ctx.log.child({ component: 'push' }),
+    });
+    return d;
+  }, [SERVER_MODULE, RUNTIME_CONFIG, INGESTER_RING, DISTRIBUTOR_RING]);
+
   reg.register('querier', () => new BasicService('querier'), [SERVER_MODULE]);
   reg.register('all', () => undefined, ['ingester', 'distributor', 'querier']);
 }

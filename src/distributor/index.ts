@@ -43,3 +43,12 @@ export {
 export type { DistributorRateLimitsOptions, RateLimitStrategy, TenantRateLimits } from './rate-limiter.js';
 export { EwmaRate, INSTANCE_RATE_TICK_MS, InstanceLimiter } from './instance-limits.js';
 export type { InstanceLimits, PushPermit } from './instance-limits.js';
+export { Distributor } from './distributor.js';
+export type { DistributorLimits, DistributorOptions, IngesterClients } from './distributor.js';
+export { DistributorMetrics } from './metrics.js';
+export { QuorumTracker, isClientError } from './quorum.js';
+export type { QuorumState } from './quorum.js';
+export { registerPushRoute } from './push-http.js';
+export type { PushAdmission, PushOutcome, PushTarget, WrittenCounts } from './push-types.js';
+export { distributorRingConfig, DISTRIBUTOR_RING_KEY } from './ring-config.js';
+export type { DistributorRingConfig } from './ring-config.js';

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'timeout'
   | 'canceled'
   | 'bad_data'
+  | 'unauthorized' // no tenant (X-Scope-OrgID) where one is required
+  | 'unsupported_media_type' // Content-Type / Content-Encoding the endpoint does not accept
   | 'not_found'
   | 'too_many_requests'
   | 'internal';
@@ -25,6 +27,8 @@ const STATUS: Record<ErrorCode, StatusRow> = {
   timeout: { http: 503, grpc: GrpcStatus.DEADLINE_EXCEEDED, retryable: true },
   canceled: { http: 499, grpc: GrpcStatus.CANCELLED, retryable: true },
   bad_data: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false },
+  unauthorized: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false },
+  unsupported_media_type: { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false },
   not_found: { http: 404, grpc: GrpcStatus.NOT_FOUND, retryable: false },
   too_many_requests: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: true },
   internal: { http: 500, grpc: GrpcStatus.INTERNAL, retryable: true },

@@ -38,3 +38,17 @@ export class RequestMetrics {
     });
   }
 }
+
+/**
+ * The counter registered under `cfg.name` in the registry, created on first use. Metrics that
+ * Mimir shares between components (cortex_discarded_samples_total is counted by distributors and
+ * ingesters alike) are declared this way so -target=all registers them once.
+ */
+export function sharedCounter<L extends string>(registry: Registry, cfg: { name: string; help: string; labelNames: readonly L[] }): Counter<L> {
+  const existing = registry.getSingleMetric(cfg.name);
+  if (existing !== undefined) {
+    if (!(existing instanceof Counter)) throw new Error(`metric ${cfg.name} is registered with another type`);
+    return existing as Counter<L>;
+  }
+  return new Counter<L>({ name: cfg.name, help: cfg.help, labelNames: cfg.labelNames, registers: [registry] });
+}

@@ -175,6 +175,10 @@ export class Builder {
   readonly metaStrings = this.cols.u32(384);
   readonly seriesMetadata = this.cols.i32(64);
   readonly createdTimestamps = this.cols.f64(64);
+  /** 1.0: 2 per series, [start, end) of its whole TimeSeries field; unused for 2.0 */
+  readonly seriesSpans = this.cols.u32(2048);
+  /** 1.0: filled by finish() from labelOffsets; unused for 2.0 */
+  readonly wireLabelCounts = this.cols.u32(1024);
 
   reset(version: 1 | 2): void {
     this.version = version;
@@ -218,6 +222,17 @@ export class Builder {
     return this.metaCount++;
   }
 
+  /** Fills wireLabelCounts from the (closed) labelOffsets. */
+  private countWireLabels(): void {
+    const n = this.seriesCount;
+    const wl = this.wireLabelCounts;
+    wl.reserve(n);
+    const lo = this.labelOffsets.a;
+    const out = wl.a;
+    for (let i = 0; i < n; i++) out[i] = lo[i + 1]! - lo[i]!;
+    wl.n = n;
+  }
+
   /** The decoded request, copied into one allocation of its own (the Builder can be reused afterwards). */
   finish(body: Uint8Array): DecodedWriteRequest {
     this.labelOffsets.push(this.labelRanges.n >>> 2);
@@ -226,9 +241,10 @@ export class Builder {
     this.exemplarOffsets.push(this.exemplarCount);
     this.exLabelOffsets.push(this.exLabelRanges.n >>> 2);
     this.h.close();
+    const v2 = this.version === 2;
+    if (!v2) this.countWireLabels();
     const a = new Arena(this.cols.all);
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const v2 = this.version === 2;
     return {
       version: this.version,
       bytes,
@@ -258,6 +274,8 @@ export class Builder {
       seriesMetadata: v2 ? this.seriesMetadata.copy(a) : null,
       createdTimestamps: v2 ? this.createdTimestamps.copy(a) : null,
       symbolCount: this.symbolCount,
+      seriesSpans: v2 ? null : this.seriesSpans.copy(a),
+      wireLabelCounts: v2 ? null : this.wireLabelCounts.copy(a),
     };
   }
 }

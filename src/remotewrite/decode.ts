@@ -19,8 +19,9 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
   const b = takeBuilder(1);
   try {
     while (r.pos < r.limit) {
+      const at = r.pos;
       const k = r.key();
-      if (k === 0x0a) decodeSeries(r, b);
+      if (k === 0x0a) decodeSeries(r, b, at);
       else if (k === 0x1a) decodeMetricMetadata(r, b);
       else r.skip(k & 7);
     }
@@ -31,7 +32,8 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
   }
 }
 
-function decodeSeries(r: WireReader, b: Builder): void {
+/** One TimeSeries field, whose key starts at byte `at` (recorded with its end in seriesSpans). */
+function decodeSeries(r: WireReader, b: Builder, at: number): void {
   const prev = r.enter('TimeSeries');
   b.beginSeries();
   const labels = b.labelRanges;
@@ -55,6 +57,7 @@ function decodeSeries(r: WireReader, b: Builder): void {
     }
   }
   r.leave(prev, '');
+  b.seriesSpans.push2(at, r.pos);
 }
 
 /**

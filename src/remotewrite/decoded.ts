@@ -114,6 +114,20 @@ export interface DecodedWriteRequest {
   readonly createdTimestamps: Float64Array | null;
   /** 2.0: number of entries in the symbol table; 0 for 1.0 */
   readonly symbolCount: number;
+  /**
+   * 1.0: 2 per series, [seriesSpans[2i], seriesSpans[2i+1]) = the bytes of series i's whole
+   * TimeSeries field in `bytes` (its key, length prefix and payload), so that it can be forwarded
+   * unchanged (SubsetEncoder). null for 2.0 (labels are symbol refs: never copyable into 1.0).
+   * Code that rewrites a series' labels other than by removing or reordering them, or changes
+   * its rows in place, must set the span empty (end = start), which forces a re-encode.
+   */
+  readonly seriesSpans: Uint32Array | null;
+  /**
+   * 1.0: the number of labels series i had on the wire (labelOffsets[i+1] - labelOffsets[i] as
+   * decoded). Validation may remove labels (empty values) from labelOffsets/labelRanges; this
+   * column keeps the original count, so a consumer can tell that labels were dropped. null for 2.0.
+   */
+  readonly wireLabelCounts: Uint32Array | null;
 }
 
 /** Bytes [start, end) of the request as a string (UTF-8; invalid sequences become U+FFFD). */

@@ -21,3 +21,5 @@ export {
 } from './config.js';
 export { type KVClient, KVError, type KVErrorReason, abortReason } from './kv/kv.js';
 export { InMemoryKV } from './kv/inmemory.js';
+export { registerRingPage } from './routes.js';
+export { KVProvider, type KVStoreConfig } from './kv/provider.js';

@@ -166,18 +166,29 @@ export class Lifecycler extends BasicService {
     }
   }
 
+  /**
+   * Writes this instance as LEAVING (writers skip it and extend their replica sets past it; it
+   * still serves reads). Called by stopping(), or earlier by a process that starts shutting down
+   * while it still serves (so writers move away before its listener closes); later heartbeats
+   * keep the state. Never throws; a failed write is logged.
+   */
+  async markLeaving(signal: AbortSignal): Promise<void> {
+    if (this.ringSt === null || this.ringSt === 'LEAVING') return;
+    const from = this.ringSt;
+    this.ringSt = 'LEAVING';
+    try {
+      await this.writeSelf('LEAVING', signal);
+      this.log.info({ from }, 'instance is LEAVING the ring');
+    } catch (e) {
+      this.log.warn({ err: e }, 'could not mark the instance LEAVING in the ring');
+    }
+  }
+
   protected override async stopping(): Promise<void> {
     if (!this.registerAttempted) return;
     const timeout = this.o.kvTimeoutMs ?? 10_000;
     if (this.ringSt !== null) {
-      const from = this.ringSt;
-      this.ringSt = 'LEAVING';
-      try {
-        await this.writeSelf('LEAVING', AbortSignal.timeout(timeout));
-        this.log.info({ from }, 'instance is LEAVING the ring');
-      } catch (e) {
-        this.log.warn({ err: e }, 'could not mark the instance LEAVING in the ring');
-      }
+      if (this.ringSt !== 'LEAVING') await this.markLeaving(AbortSignal.timeout(timeout));
       if (this.o.onLeaving !== undefined) {
         try {
           await this.o.onLeaving(AbortSignal.timeout(timeout));

@@ -31,6 +31,8 @@ export class HttpServer {
   private readonly metrics: RequestMetrics;
   private connectionClose = false;
   private inflight = 0;
+  /** Responses of the requests in flight (setDraining() adds Connection: close to those not yet sent). */
+  private readonly responses = new Set<ServerResponse>();
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<CloseResult> | undefined;
 
@@ -87,9 +89,14 @@ export class HttpServer {
     return this.server.listening;
   }
 
-  /** From now on every response asks the client to close its connection. */
+  /**
+   * From now on every response asks the client to close its connection, including the responses
+   * of requests already in flight (else a keep-alive client sends its next request on a
+   * connection that close() is about to cut, and gets a reset).
+   */
   setDraining(): void {
     this.connectionClose = true;
+    for (const res of this.responses) if (!res.headersSent) res.setHeader('Connection', 'close');
   }
 
   inflightRequests(): number {
@@ -101,7 +108,7 @@ export class HttpServer {
    * in-flight requests; then destroys the connections still busy. Idempotent.
    */
   close(timeoutMs: number): Promise<CloseResult> {
-    this.connectionClose = true;
+    this.setDraining();
     this.closed ??= this.doClose(timeoutMs);
     return this.closed;
   }
@@ -158,10 +165,12 @@ export class HttpServer {
       this.metrics.inflight.dec({ method, route: routeLabel });
       this.metrics.duration.observe({ method, route: routeLabel, status_code: String(res.statusCode), ws: 'false' }, secs);
       this.inflight--;
+      this.responses.delete(res);
       if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
     res.once('finish', finish);
     res.once('close', finish);
+    this.responses.add(res);
     if (this.connectionClose) res.setHeader('Connection', 'close');
     if (wt !== undefined) {
       // as Go's http.Server.WriteTimeout: counted from the end of the request headers

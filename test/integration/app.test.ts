@@ -46,7 +46,7 @@ test('status endpoints', async () => {
     const svcJson = await fetch(`${base}/services`, { headers: { accept: 'application/json' } });
     assert.equal(svcJson.headers.get('content-type'), 'application/json');
     const { services } = (await svcJson.json()) as { services: Array<{ name: string; state: string }> };
-    assert.deepEqual(services.map((s) => s.name).sort(), ['distributor', 'ingester', 'querier', 'server']);
+    assert.deepEqual(services.map((s) => s.name).sort(), ['distributor', 'distributor-ring', 'ingester', 'ingester-ring', 'querier', 'runtime-config', 'server']);
     assert.ok(services.every((s) => s.state === 'Running'));
     const svcHtml = await fetch(`${base}/services`, { headers: { accept: 'text/html,application/xhtml+xml' } });
     assert.match(svcHtml.headers.get('content-type') ?? '', /text\/html/);

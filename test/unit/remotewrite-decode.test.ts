@@ -711,6 +711,46 @@ test('concatenated 1.0 bodies decode as one request (protobuf merge)', () => {
   }
 });
 
+test('1.0: seriesSpans hold each whole TimeSeries field, wireLabelCounts its label count; 2.0: null', () => {
+  for (const v of [1, 2] as const) {
+    const rnd = mulberry32(0x5a4 + v);
+    for (let n = 0; n < 200; n++) {
+      const bytes = withUnknownFields(oracleEncode(v, rndRequest(rnd, v), rnd), pbType(v), rnd);
+      const d = decode(v, bytes);
+      if (v === 2) {
+        assert.equal(d.seriesSpans, null);
+        assert.equal(d.wireLabelCounts, null);
+        continue;
+      }
+      const spans = d.seriesSpans!;
+      assert.equal(spans.length, 2 * d.seriesCount);
+      assert.equal(d.wireLabelCounts!.length, d.seriesCount);
+      const all = toObjects(d);
+      let prev = 0;
+      for (let i = 0; i < d.seriesCount; i++) {
+        const s = spans[2 * i]!;
+        const e = spans[2 * i + 1]!;
+        assert.ok(s >= prev && e > s && e <= bytes.length, `case ${n} series ${i}: span ${s}..${e}`);
+        prev = e;
+        assert.equal(bytes[s], 0x0a);
+        // the span alone is a WriteRequest holding just that series
+        const one = decodeWriteRequest(bytes.subarray(s, e));
+        assert.equal(one.seriesCount, 1);
+        assert.deepStrictEqual(toObjects(one).series[0], all.series[i], `case ${n} series ${i}`);
+        assert.equal(d.wireLabelCounts![i], all.series[i]!.labels.length / 2);
+      }
+    }
+  }
+  // a body that is a view into a larger buffer: spans are offsets into the body (req.bytes)
+  const body = encodeWriteRequest({ series: [{ labels: ['a', 'b'] }, { labels: ['c', 'd', 'e', ''] }] });
+  const padded = new Uint8Array(body.length + 9);
+  padded.set(body, 5);
+  const d = decodeWriteRequest(padded.subarray(5, 5 + body.length));
+  assert.deepEqual(Array.from(d.seriesSpans!), [0, 10, 10, body.length]);
+  assert.deepEqual(Array.from(d.wireLabelCounts!), [1, 2]);
+  assert.equal(d.bytes[d.seriesSpans![2]!], 0x0a);
+});
+
 test('sortSeriesLabels sorts by name bytes, leaves sorted series alone', () => {
   const req: WriteRequestObject = {
     series: [
