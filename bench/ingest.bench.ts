@@ -48,6 +48,7 @@ const { values: a } = parseArgs({
     'no-verify': { type: 'boolean', default: false },
     profile: { type: 'string' },
     'muninn-flag': { type: 'string', multiple: true, default: [] },
+    'node-flag': { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -62,6 +63,7 @@ if (a.help) {
   --profile DIR         run Muninn under node --cpu-prof (profiles in DIR) and print its hot spots;
                         the figures of a profiled run include the profiler's overhead
   --muninn-flag F       extra Muninn flag, repeatable (e.g. --muninn-flag=-blocks-storage.tsdb.wal-sync-mode=always)
+  --node-flag F         extra flag for Muninn's node process, repeatable (e.g. --node-flag=--max-semi-space-size=64)
   --no-verify           skip the read-back with verify.mjs
   --out FILE            append the final JSON line to FILE`);
   process.exit(0);
@@ -174,7 +176,8 @@ async function runOnce(receiver: RunResult['receiver'], runIdx: number): Promise
   try {
     const profileDir = a.profile !== undefined ? join(a.profile, `run${runIdx}`) : undefined;
     if (receiver === 'muninn') {
-      server = await startMuninn({ args: MUNINN_ARGS, nodeArgs: profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+      const nodeArgs = [...(a['node-flag'] ?? []), ...(profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+      server = await startMuninn({ args: MUNINN_ARGS, nodeArgs });
     } else {
       server = await startPrometheus();
       if (server === null) throw new Error('prometheus is not installed (apt-get install prometheus)');
@@ -282,6 +285,7 @@ async function main(): Promise<void> {
   const out = (l: string): void => console.log(l);
   out('');
   out(`bench:ingest ${started.toISOString()}  (${cpus().length} CPUs, ${Math.round(totalmem() / MiB / 1024)} GiB, node ${process.version}, load average ${load0.toFixed(2)} -> ${load1.toFixed(2)})`);
+  if ((a['node-flag'] ?? []).length > 0) out(`Muninn's node flags: ${(a['node-flag'] ?? []).join(' ')}`);
   out(`workload: rwload, ${SERIES} series x 10 labels, ${BATCH} samples/request, concurrency ${CONC}, ${DURATION} s timed after 1 warm-up round, ${RUNS} run(s) per receiver`);
   out(`timestamps: step ${STEP / 1000} s per round, first sample ${LOOKBACK / 60_000} min before the start of each run, so all data is in order and` +
     ` no later than now + ${GRACE_MS / 60_000}m (Muninn's -validation.create-grace-period) up to ~${fmtK(Math.floor(((LOOKBACK + GRACE_MS) / STEP) * SERIES / (DURATION + 1)))} samples/s`);
@@ -302,7 +306,8 @@ async function main(): Promise<void> {
   for (const r of rows) out(r.map((c, i) => c.padEnd(w[i] as number)).join('  '));
   if (ratios !== null) out(`Muninn / Prometheus (same run): samples/s x${ratios.samplesPerSecond}, samples/CPU-s x${ratios.samplesPerCpuSecond}, peak RSS x${ratios.peakRss}`);
   out(`Muninn / published: samples/CPU-s x${vsPublished.prometheus.samplesPerCpuSecond} of Prometheus 2.42, x${vsPublished.victoriaMetrics.samplesPerCpuSecond} of VictoriaMetrics 1.79 (other runs: compare ratios from one run where you can)`);
-  for (const r of all) out(`verify ${r.receiver}: ${'skipped' in r.verify ? `skipped: ${r.verify.skipped}` : `${r.verify.ok ? 'OK' : 'MISMATCH'}: ${r.verify.detail}`}`);
+  const verifyLines = all.map((r) => `verify ${r.receiver}: ${'skipped' in r.verify ? `skipped: ${r.verify.skipped}` : `${r.verify.ok ? 'OK' : 'MISMATCH'}: ${r.verify.detail}`}`);
+  for (const l of new Set(verifyLines)) out(l);
   if (a.profile !== undefined) out('NOTE: Muninn ran under --cpu-prof; its figures include the profiler\'s overhead.');
   if (totalErrors > 0) {
     out('');
@@ -319,6 +324,7 @@ async function main(): Promise<void> {
     host: { cpus: cpus().length, node: process.version, loadavg: [load0, load1] },
     workload: { tool: 'rwload', series: SERIES, batch: BATCH, concurrency: CONC, durationS: DURATION, stepMs: STEP, lookbackMs: LOOKBACK, tenant: a.tenant },
     muninnFlags: MUNINN_ARGS,
+    muninnNodeFlags: a['node-flag'],
     profiled: a.profile !== undefined,
     muninn: mun,
     prometheus: prom,

@@ -476,3 +476,99 @@ export function labelValue(flat: readonly string[], name: string): string | unde
   for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
   return undefined;
 }
+
+/** The outcome of one push of a PushLoad. */
+export interface LoadPush {
+  via: string;
+  sentAt: number;
+  doneAt: number;
+  status: number;
+  body: string;
+}
+
+export interface PushLoadOptions {
+  tenant: string;
+  metric: string;
+  /** Series per push (each worker has its own set, label w="<worker>"). Default 10. */
+  seriesPerPush?: number;
+  /** Concurrent push loops per distributor. Default 2. */
+  workersPerTarget?: number;
+  /** Pause between two pushes of a worker, ms. Default 0 (back to back). */
+  pauseMs?: number;
+}
+
+/**
+ * Continuous remote-write load through some distributors: `workersPerTarget` loops per
+ * distributor, each pushing its own `seriesPerPush` series over and over with strictly increasing
+ * timestamps (so a restarted ingester never sees a sample out of order or duplicated). Every
+ * outcome is kept (`pushes`), so a test can look at what was answered in any time window.
+ *
+ *   const load = new PushLoad(c.distributors, { tenant: 't1', metric: 'm' });
+ *   load.start();
+ *   ...
+ *   await load.stop();
+ *   assert.deepEqual(load.failed(), []);
+ */
+export class PushLoad {
+  readonly pushes: LoadPush[] = [];
+  private running = false;
+  private workers: Promise<void>[] = [];
+
+  constructor(private readonly targets: readonly MuninnNode[], private readonly o: PushLoadOptions) {}
+
+  start(): void {
+    if (this.running) throw new Error('PushLoad already running');
+    this.running = true;
+    const per = this.o.workersPerTarget ?? 2;
+    let w = 0;
+    for (const t of this.targets) for (let k = 0; k < per; k++) this.workers.push(this.worker(t, w++));
+  }
+
+  /** Stops the loops and waits for the pushes in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+
+  /** The pushes answered with anything but 200 ("<via> <status> <body>"), optionally only those sent in [from, to]. */
+  failed(from = 0, to = Infinity): string[] {
+    return this.pushes.filter((p) => p.status !== 200 && p.sentAt >= from && p.sentAt <= to).map((p) => `${p.via} ${p.status} ${p.body.trim().slice(0, 300)}`);
+  }
+
+  /** How many pushes were answered 200 between from and to (by answer time). */
+  succeeded(from: number, to: number): number {
+    return this.pushes.filter((p) => p.status === 200 && p.doneAt >= from && p.doneAt <= to).length;
+  }
+
+  private async worker(target: MuninnNode, w: number): Promise<void> {
+    const n = this.o.seriesPerPush ?? 10;
+    let last = 0;
+    while (this.running) {
+      const ts = Math.max(Date.now(), last + 1);
+      last = ts;
+      const sentAt = Date.now();
+      const r = await pushSeries(target.httpUrl, this.o.tenant, makeSeries(this.o.metric, 0, n, ts, { w: String(w) }));
+      this.pushes.push({ via: target.id, sentAt, doneAt: Date.now(), status: r.status, body: r.body });
+      if ((this.o.pauseMs ?? 0) > 0) await sleep(this.o.pauseMs!);
+    }
+  }
+}
+
+/** Batch appends the distributors sent to the ingester at `addr` (host:port), and how many failed, summed over them. */
+export async function ingesterAppends(distributors: readonly MuninnNode[], addr: string): Promise<{ appends: number; failures: number; perDistributor: Record<string, { appends: number; failures: number }> }> {
+  const perDistributor: Record<string, { appends: number; failures: number }> = {};
+  let appends = 0;
+  let failures = 0;
+  await Promise.all(distributors.map(async (d) => {
+    const r = await httpRequest('GET', `${d.httpUrl}/metrics`);
+    if (r.status !== 200) throw new Error(`${d.id}: GET /metrics answered ${r.status}`);
+    const a = sumMetric(r.body, 'cortex_distributor_ingester_appends_total', { ingester: addr });
+    const f = sumMetric(r.body, 'cortex_distributor_ingester_append_failures_total', { ingester: addr });
+    const v = { appends: Number.isNaN(a) ? 0 : a, failures: Number.isNaN(f) ? 0 : f };
+    perDistributor[d.id] = v;
+    appends += v.appends;
+    failures += v.failures;
+  }));
+  return { appends, failures, perDistributor };
+}

@@ -1,6 +1,7 @@
 // The Muninn process: servers, module registry and the shutdown sequence (DESIGN.md rule 2):
 //   a. not ready: /ready 503, gRPC health NOT_SERVING, HTTP responses carry Connection: close
-//   b. -shutdown-delay of normal service, then the modules' steps that must precede the drain
+//   b. -shutdown-delay of normal service; meanwhile the modules' first steps (an ingester goes
+//      LEAVING in the ring)
 //   c. listeners closed (HTTP close, gRPC GOAWAY), in-flight work drained within
 //      -server.graceful-shutdown-timeout, then cut
 //   d. modules stopped in reverse dependency order
@@ -19,6 +20,8 @@ import { registerStatusRoutes } from './status-routes.js';
 
 /** Bound on the modules' shutdown hooks (the time a KV write may take). */
 const SHUTDOWN_HOOK_TIMEOUT_MS = 5_000;
+/** Least time between the hooks' end and the drain, for their effects to reach other processes. */
+const HOOK_SETTLE_MS = 300;
 
 export const PHASES = ['starting', 'serving', 'delay', 'draining', 'stopping', 'stopped'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -181,6 +184,17 @@ export class App implements ModuleContext {
     this.grpc.setServing('NOT_SERVING');
     this.http.setDraining();
     log.info({ step: 'not-ready', durationMs: Date.now() - begin }, 'shutdown: reporting not ready');
+    // modules' first steps, while the process still serves (an ingester goes LEAVING so that
+    // distributors stop writing to it before its listener closes); bounded, never failing the
+    // shutdown; the drain waits for them and for the change to reach the other processes
+    let hooksDone = 0;
+    const hooks = this.shutdownHooks.length === 0
+      ? null
+      : Promise.allSettled(this.shutdownHooks.map(async (h) => h(AbortSignal.timeout(SHUTDOWN_HOOK_TIMEOUT_MS)))).then((rs) => {
+        hooksDone = Date.now();
+        for (const r of rs) if (r.status === 'rejected') log.warn({ err: r.reason }, 'shutdown hook failed');
+        log.info({ step: 'hooks', durationMs: hooksDone - begin }, 'shutdown: modules\' first steps done');
+      });
 
     // b. shutdown delay, serving normally
     const delay = this.config.root.shutdownDelay;
@@ -189,13 +203,11 @@ export class App implements ModuleContext {
       await sleep(delay);
       log.info({ step: 'delay', durationMs: Date.now() - t }, 'shutdown: delay over');
     }
-    // b2. modules' last steps while still serving (an ingester goes LEAVING so that distributors
-    // stop writing to it before its listener closes); bounded, and never failing the shutdown
-    if (this.shutdownHooks.length > 0) {
-      const th = Date.now();
-      const hooks = await Promise.allSettled(this.shutdownHooks.map(async (h) => h(AbortSignal.timeout(SHUTDOWN_HOOK_TIMEOUT_MS))));
-      for (const r of hooks) if (r.status === 'rejected') log.warn({ err: r.reason }, 'shutdown hook failed');
-      log.info({ step: 'hooks', durationMs: Date.now() - th }, 'shutdown: modules\' steps before the drain done');
+    if (hooks !== null) {
+      await hooks;
+      // other processes learn of ring changes through their watches, within milliseconds
+      const settle = hooksDone + HOOK_SETTLE_MS - Date.now();
+      if (settle > 0) await sleep(settle);
     }
 
     // c. stop accepting and drain

@@ -42,8 +42,8 @@ export interface ModuleContext {
   readonly kv: KVProvider;
   shutdown(reason: string): void;
   /**
-   * Runs hook in the shutdown sequence after -shutdown-delay, while the process still serves,
-   * just before the listeners close (bounded). For steps that must come before the drain.
+   * Runs hook at the start of the shutdown sequence, while the process still serves; the drain
+   * waits for it (bounded) and a little longer. For steps that must come before the listeners close.
    */
   onShutdownStart(hook: (signal: AbortSignal) => Promise<void>): void;
   /** The ingester of this process, once its module is initialised. */

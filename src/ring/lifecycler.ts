@@ -73,6 +73,10 @@ export class Lifecycler extends BasicService {
   private lastDesc: RingDesc = EMPTY_RING_DESC;
   private registerAttempted = false;
   private heartbeatFailing = false;
+  /** markLeaving() was called: the instance must not turn (or stay) ACTIVE */
+  private leaving = false;
+  /** the LEAVING state reached the store */
+  private leavingWritten = false;
 
   constructor(opts: LifecyclerOptions) {
     super(opts.name ?? 'ring-lifecycler');
@@ -173,11 +177,15 @@ export class Lifecycler extends BasicService {
    * keep the state. Never throws; a failed write is logged.
    */
   async markLeaving(signal: AbortSignal): Promise<void> {
-    if (this.ringSt === null || this.ringSt === 'LEAVING') return;
+    if (this.ringSt === null) return; // not registered (yet, or any more): nothing to leave
+    this.leaving = true;
+    if (this.ringSt === 'PENDING' || this.ringSt === 'JOINING') return; // the join's last step writes LEAVING
+    if (this.ringSt === 'LEAVING' && this.leavingWritten) return;
     const from = this.ringSt;
     this.ringSt = 'LEAVING';
     try {
       await this.writeSelf('LEAVING', signal);
+      this.leavingWritten = true;
       this.log.info({ from }, 'instance is LEAVING the ring');
     } catch (e) {
       this.log.warn({ err: e }, 'could not mark the instance LEAVING in the ring');
@@ -188,7 +196,8 @@ export class Lifecycler extends BasicService {
     if (!this.registerAttempted) return;
     const timeout = this.o.kvTimeoutMs ?? 10_000;
     if (this.ringSt !== null) {
-      if (this.ringSt !== 'LEAVING') await this.markLeaving(AbortSignal.timeout(timeout));
+      // (again if an earlier markLeaving() could not write it)
+      await this.markLeaving(AbortSignal.timeout(timeout));
       if (this.o.onLeaving !== undefined) {
         try {
           await this.o.onLeaving(AbortSignal.timeout(timeout));
@@ -305,10 +314,18 @@ export class Lifecycler extends BasicService {
           for (const t of mine) others.add(t);
           this.myTokens = sortUnique([...mine, ...generateTokens(conflicts, others, this.rnd)]);
         }
-        return withInstance(desc, this.self('ACTIVE', this.clock(), getInstance(desc, this.instanceId)));
+        return withInstance(desc, this.self(this.leaving ? 'LEAVING' : 'ACTIVE', this.clock(), getInstance(desc, this.instanceId)));
       },
       { signal, log: this.log },
     );
+    if (this.leaving) {
+      // markLeaving() came during the join: stay LEAVING rather than turn ACTIVE
+      this.ringSt = 'LEAVING';
+      this.leavingWritten = true;
+      this.lastBeatMs = this.clock();
+      this.log.info('instance joined as LEAVING: shutdown began while it was joining');
+      return;
+    }
     this.ringSt = 'ACTIVE';
     this.lastBeatMs = this.clock();
     if (conflicts > 0) {

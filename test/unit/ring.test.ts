@@ -724,6 +724,83 @@ describe('Lifecycler', () => {
     await stop(l);
   });
 
+  test('markLeaving: a no-op before registration; LEAVING at once, kept by heartbeats; stopping does not write it again and unregisters', async () => {
+    const kv = new RecordingKV(new InMemoryKV());
+    const { log, lines } = captureLogger();
+    const leavingLogs = (): Array<Record<string, unknown>> => lines.filter((x) => x['msg'] === 'instance is LEAVING the ring');
+    // no heartbeat of its own during the test: every write below is one the test caused
+    const l = lifecycler(kv, { log, heartbeatPeriodMs: 3_600_000 });
+
+    await l.markLeaving(AbortSignal.timeout(1000));
+    assert.equal(l.ringState(), null, 'not registered: nothing to leave');
+    assert.equal(kv.writes.length, 0);
+    assert.equal(await kv.get(KEY), null);
+    assert.equal(leavingLogs().length, 0);
+
+    await run(l);
+    assert.equal(l.ringState(), 'ACTIVE');
+    const registered = kv.writes.length;
+    const active = (await readRing(kv, KEY)).instances['ing-1'] as InstanceDesc;
+
+    await l.markLeaving(AbortSignal.timeout(1000));
+    assert.equal(l.ringState(), 'LEAVING');
+    assert.equal(l.isReady(), false);
+    assert.equal(kv.writes.length, registered + 1, 'one write');
+    const leaving = (await readRing(kv, KEY)).instances['ing-1'] as InstanceDesc;
+    assert.equal(leaving.state, 'LEAVING');
+    assert.deepEqual(leaving.tokens, active.tokens, 'keeps its tokens');
+    assert.equal(leaving.addr, active.addr);
+    assert.equal(leaving.registeredMs, active.registeredMs);
+    assert.equal(leavingLogs().length, 1);
+    assert.equal(leavingLogs()[0]?.['from'], 'ACTIVE');
+
+    await l.markLeaving(AbortSignal.timeout(1000));
+    assert.equal(kv.writes.length, registered + 1, 'a second markLeaving writes nothing');
+
+    assert.ok(await l.heartbeat());
+    assert.equal(kv.writes.length, registered + 2);
+    const beat = kv.writes.at(-1)?.instances['ing-1'];
+    assert.equal(beat?.state, 'LEAVING', 'a heartbeat keeps LEAVING');
+    assert.ok((beat?.heartbeatMs ?? 0) >= leaving.heartbeatMs);
+
+    await stop(l);
+    assert.equal(kv.writes.length, registered + 3, 'stopping: only the removal, no second LEAVING write');
+    assert.equal(kv.writes.at(-1)?.instances['ing-1'], undefined);
+    assert.deepEqual((await readRing(kv, KEY)).instances, {});
+    assert.equal(l.ringState(), null);
+    assert.equal(leavingLogs().length, 1, 'LEAVING logged once');
+    assert.ok(lines.some((x) => x['msg'] === 'instance unregistered from the ring'));
+
+    await l.markLeaving(AbortSignal.timeout(1000));
+    assert.equal(kv.writes.length, registered + 3, 'after unregistering: a no-op');
+    assert.deepEqual((await readRing(kv, KEY)).instances, {});
+  });
+
+  test('markLeaving with unregister off: the heartbeat loop keeps LEAVING, stopping writes nothing more and leaves it LEAVING', async () => {
+    const kv = new RecordingKV(new InMemoryKV());
+    const { log, lines } = captureLogger();
+    const l = lifecycler(kv, { log, unregisterOnShutdown: false, heartbeatPeriodMs: 5 });
+    await run(l);
+    const tokens = [...l.tokens()];
+    await l.markLeaving(AbortSignal.timeout(1000));
+    const marked = kv.writes.length;
+    assert.equal(kv.writes.at(-1)?.instances['ing-1']?.state, 'LEAVING');
+    await until(() => kv.writes.length >= marked + 3, 'heartbeats after markLeaving');
+    assert.deepEqual(kv.writes.slice(marked - 1).map((d) => d.instances['ing-1']?.state), Array(kv.writes.length - marked + 1).fill('LEAVING'), 'every write since is LEAVING');
+    assert.equal(l.ringState(), 'LEAVING');
+
+    const beforeStop = kv.writes.length;
+    await stop(l);
+    // a heartbeat already under way when the stop came may still land; nothing else does
+    assert.ok(kv.writes.length <= beforeStop + 1, `stopping wrote ${kv.writes.length - beforeStop} times`);
+    assert.ok(kv.writes.slice(beforeStop).every((d) => d.instances['ing-1']?.state === 'LEAVING'));
+    const left = (await readRing(kv, KEY)).instances['ing-1'];
+    assert.equal(left?.state, 'LEAVING');
+    assert.deepEqual(left?.tokens, tokens);
+    assert.equal(lines.filter((x) => x['msg'] === 'instance is LEAVING the ring').length, 1);
+    assert.ok(lines.some((x) => /stays in the ring as LEAVING/.test(String(x['msg']))));
+  });
+
   test('stop while the store hangs during start: terminates, nothing pending', async () => {
     const inner = new InMemoryKV();
     const hanging: KVClient = {
