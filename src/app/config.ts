@@ -4,6 +4,7 @@ import { distributorConfig, validationConfig } from '../distributor/config.js';
 import { distributorRingConfig } from '../distributor/ring-config.js';
 import { ingesterConfig, limitsConfig, tsdbConfig } from '../ingester/config.js';
 import { ingesterRingConfig } from '../ring/config.js';
+import { querierConfig } from '../querier/config.js';
 import { runtimeConfigGroup } from '../runtimeconfig/index.js';
 import { serverConfig } from '../server/config.js';
 import { formatDuration } from '../util/duration.js';
@@ -25,6 +26,7 @@ export const schema = {
   ingesterRing: ingesterRingConfig,
   validation: validationConfig,
   limits: limitsConfig,
+  querier: querierConfig,
   runtimeConfig: runtimeConfigGroup,
 };
 

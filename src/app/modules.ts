@@ -7,7 +7,8 @@
 //                       /distributor/ring (internal)
 //   ingester            Ingester + ring lifecycler, gRPC Ingester service, /ingester/* pages
 //   distributor         POST /api/v1/push, fan-out to the ingesters through the ring
-//   querier             idle until issue #5
+//   querier             the Prometheus HTTP query API under -http.prometheus-http-prefix, PromQL
+//                       over every ingester that may hold the tenant's series
 //   all                 ingester, distributor, querier
 import { Distributor, registerPushRoute } from '../distributor/index.js';
 import { DISTRIBUTOR_RING_KEY } from '../distributor/ring-config.js';
@@ -21,7 +22,9 @@ import {
 } from '../ring/index.js';
 import type { GrpcServer } from '../server/grpc.js';
 import type { HttpServer } from '../server/http.js';
+import { Querier, registerQueryApi } from '../querier/index.js';
 import { Overrides, registerRuntimeConfigRoutes, RuntimeConfigService } from '../runtimeconfig/index.js';
+import { buildInfo } from './build-info.js';
 import type { MuninnConfig } from './config.js';
 import { IngesterModule } from './ingester-module.js';
 
@@ -60,6 +63,22 @@ export interface ModuleContext {
 function required<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new Error(`${what} is not initialised`);
   return v;
+}
+
+/** A client pool to the ingesters of the ring, calling this process's ingester in-process. */
+function ingesterClients(ctx: ModuleContext, ringW: RingWatcher): IngesterClientPool {
+  const clients = new IngesterClientPool({
+    log: ctx.log,
+    local: () => {
+      const lc = ctx.ingesterModule?.ringLifecycler();
+      return lc !== undefined && ctx.ingester !== undefined ? { addr: lc.addr, api: ctx.ingester } : undefined;
+    },
+  });
+  // keep the clients of ACTIVE and LEAVING ingesters only: one that restarts at the same address
+  // passes through PENDING/JOINING, so its client (and the connection backoff it may carry) is
+  // replaced by a fresh one
+  ringW.onChange((ring) => clients.retain(new Set(ring.instances.filter((i) => i.state === 'ACTIVE' || i.state === 'LEAVING').map((i) => i.addr))));
+  return clients;
 }
 
 export function registerComponentModules(ctx: ModuleContext): void {
@@ -148,17 +167,7 @@ export function registerComponentModules(ctx: ModuleContext): void {
     const ringW = required(ctx.ingesterRing, 'the ingesters\' ring');
     const distW = required(ctx.distributorRing, 'the distributors\' ring');
     const overrides = required(ctx.overrides, 'the runtime config');
-    const clients = new IngesterClientPool({
-      log: ctx.log,
-      local: () => {
-        const lc = ctx.ingesterModule?.ringLifecycler();
-        return lc !== undefined && ctx.ingester !== undefined ? { addr: lc.addr, api: ctx.ingester } : undefined;
-      },
-    });
-    // keep the clients of ACTIVE and LEAVING ingesters only: one that restarts at the same address
-    // passes through PENDING/JOINING, so its client (and the connection backoff it may carry) is
-    // replaced by a fresh one
-    ringW.onChange((ring) => clients.retain(new Set(ring.instances.filter((i) => i.state === 'ACTIVE' || i.state === 'LEAVING').map((i) => i.addr))));
+    const clients = ingesterClients(ctx, ringW);
     const d = new Distributor({
       config: cfg.distributor,
       limits: (t) => {
@@ -181,6 +190,22 @@ export function registerComponentModules(ctx: ModuleContext): void {
     return d;
   }, [SERVER_MODULE, RUNTIME_CONFIG, INGESTER_RING, DISTRIBUTOR_RING]);
 
-  reg.register('querier', () => new BasicService('querier'), [SERVER_MODULE]);
+  reg.register('querier', () => {
+    const ringW = required(ctx.ingesterRing, 'the ingesters\' ring');
+    const clients = ingesterClients(ctx, ringW);
+    const q = new Querier({ config: cfg.querier, ring: () => ringW.ring(), clients, log: ctx.log, onStop: () => clients.close() });
+    registerQueryApi(ctx.http, {
+      querier: q,
+      prefix: cfg.querier.prometheusHttpPrefix,
+      tenancy: { multitenancyEnabled: cfg.distributor.multitenancyEnabled, noAuthTenant: cfg.distributor.noAuthTenant },
+      buildInfo: () => {
+        const b = buildInfo();
+        return { application: 'Muninn', version: b.version, revision: b.revision, branch: b.branch, buildUser: b.buildUser, buildDate: b.buildDate, goVersion: `node ${process.version}`, features: {} };
+      },
+      utf8Names: cfg.validation.nameValidationScheme === 'utf8',
+      log: ctx.log.child({ component: 'query-api' }),
+    });
+    return q;
+  }, [SERVER_MODULE, INGESTER_RING]);
   reg.register('all', () => undefined, ['ingester', 'distributor', 'querier']);
 }

@@ -20,6 +20,8 @@ export interface LabelMatcher {
 export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%' | '^' | 'atan2'
   | '==' | '!=' | '>' | '<' | '>=' | '<='
+  /** native histogram trim operators: `h </ x` drops observations above x, `h >/ x` below x */
+  | '</' | '>/'
   | 'and' | 'or' | 'unless';
 
 export type AggregateOp =

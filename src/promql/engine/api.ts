@@ -1,6 +1,7 @@
 // The engine's public API and errors. Implementation: ./engine.ts.
 import { MuninnError } from '../../errors/index.js';
 import type { FunctionImpl } from '../functions/types.js';
+import type { ParseOptions } from '../parser/index.js';
 import type { Annotations, QueryValue } from '../value.js';
 
 export interface EngineOptions {
@@ -19,6 +20,8 @@ export interface EngineOptions {
   defaultEvaluationIntervalMs?: number;
   /** (additive) The functions calls resolve to; default: FUNCTIONS of ../functions/ (tests register their own). */
   functions?: ReadonlyMap<string, FunctionImpl>;
+  /** (additive) Options for parsing query strings; default: experimental functions as enableExperimentalFunctions. */
+  parseOptions?: ParseOptions;
 }
 
 export interface QueryResult {
