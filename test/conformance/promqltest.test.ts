@@ -1,4 +1,4 @@
-// Prometheus's promqltest scripts (../shared/conformance/promqltest) against Muninn's engine,
+// Prometheus's promqltest scripts (test/conformance/promqltest) against Muninn's engine,
 // in-process. Fails if a case fails that test/conformance/known-failures.txt does not list, and
 // if a listed case passes now or is no longer run (the list may only shrink: delete those lines).
 // Cases needing an unsupported experimental feature are skipped (src/promql/promqltest/
@@ -28,7 +28,8 @@ function repoRoot(): string {
 }
 
 const ROOT = repoRoot();
-const CORPUS = join(ROOT, '..', 'shared', 'conformance', 'promqltest');
+// the corpus copied into the repository (test/conformance/promqltest/SOURCE.md)
+const CORPUS = join(ROOT, 'test', 'conformance', 'promqltest');
 const KNOWN = join(ROOT, 'test', 'conformance', 'known-failures.txt');
 
 test('promqltest corpus: no failures beyond test/conformance/known-failures.txt', { skip: existsSync(CORPUS) ? false : `no corpus at ${CORPUS}` }, async (t) => {

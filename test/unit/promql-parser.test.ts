@@ -773,7 +773,7 @@ function corpusDir(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json'))) {
-      const c = join(dir, '..', 'shared', 'conformance', 'promqltest');
+      const c = join(dir, 'test', 'conformance', 'promqltest');
       return existsSync(c) ? c : null;
     }
     dir = dirname(dir);
@@ -784,7 +784,7 @@ function corpusDir(): string | null {
 test('conformance corpus: every eval query parses; expected failures are not parse errors', (t) => {
   const dir = corpusDir();
   if (dir === null) {
-    t.skip('../shared/conformance/promqltest not found');
+    t.skip('test/conformance/promqltest not found');
     return;
   }
   let total = 0;

@@ -1,7 +1,7 @@
 // The promqltest conformance runner's command line:
 //
 //   npm run promqltest -- [options] [files or folders ...]
-//   (default folder: ../shared/conformance/promqltest)
+//   (default folder: test/conformance/promqltest, a copy of the corpus)
 //
 // Prints every failing case (file:line, query, what went wrong, expected and actual results),
 // one summary line per file, and ends with ONE JSON line {"passed":N,"failed":N,"skipped":N}.
@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { createAtRewriter, createEngine } from './engine-binding.js';
 import { checkKnownFailures, collectTestFiles, formatFailure, formatKnownFailures, parseKnownFailures, runFiles, totals } from './corpus.js';
 
-const DEFAULT_DIR = '../shared/conformance/promqltest';
+/** the corpus copied into the repository (test/conformance/promqltest/SOURCE.md) */
+const DEFAULT_DIR = 'test/conformance/promqltest';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
