@@ -1,6 +1,7 @@
 // A Muninn cluster of real processes for multi-process tests (and later `npm run cluster` and the
 // rollout chaos test): one etcd (test/etcd.ts), N ingesters and M distributors started with
-// `-target=ingester|distributor`, both rings in etcd, everything on 127.0.0.1.
+// `-target=ingester|distributor`, both rings in etcd, everything on 127.0.0.1; optionally Q
+// queriers (`-target=querier`, reading through the ingesters' ring in etcd; promApi() queries them).
 //
 //   const c = await startCluster({ ingesters: 3, distributors: 2 });
 //   try {
@@ -26,7 +27,7 @@ import { encodeWriteRequest, type SeriesObject } from '../src/remotewrite/index.
 import { type EtcdServer, startEtcd } from './etcd.js';
 import { type LogLine, MAIN_JS, type Proc, startMuninn, tempDir } from './proc.js';
 
-export type Role = 'ingester' | 'distributor';
+export type Role = 'ingester' | 'distributor' | 'querier';
 export type RingName = 'ingester' | 'distributor';
 
 export interface ExitInfo {
@@ -100,7 +101,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** One muninn process slot: an instance id, a data dir and flags, (re)started and stopped at will. */
 export class MuninnNode {
-  /** Instance id in its ring (-ingester.ring.instance-id or -distributor.ring.instance-id). */
+  /** Instance id in its ring (-ingester.ring.instance-id or -distributor.ring.instance-id); a querier's is only a name (it joins no ring). */
   readonly id: string;
   readonly role: Role;
   /** -blocks-storage.tsdb.dir, kept across restarts (the WAL is replayed on start). */
@@ -224,6 +225,14 @@ export class MuninnNode {
     return sumMetric(r.body, name, labels);
   }
 
+  /**
+   * A GET of the Prometheus HTTP API of a querier: `<httpUrl><prefix><path>?<params>` for the
+   * tenant (no X-Scope-OrgID when tenant is null). See promApi.
+   */
+  promApi(path: string, params: Record<string, string | readonly string[]> = {}, tenant: string | null = 't1', opts: { prefix?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<PromAnswer> {
+    return promApi(this.httpUrl, path, params, tenant, opts);
+  }
+
   /** An ingester's Series RPC over gRPC: the label sets (flat [name, value, ...]) matching. */
   async series(tenant: string, matchers: MatcherSpec[], range: { mint: number; maxt: number } = { mint: 0, maxt: Date.now() + 3_600_000 }): Promise<string[][]> {
     const c = new IngesterClient(this.grpcAddr);
@@ -252,6 +261,8 @@ export function sumMetric(text: string, name: string, labels: Record<string, str
 export interface ClusterOptions extends RingTiming {
   ingesters: number;
   distributors: number;
+  /** Queriers (-target=querier, watching the ingesters' ring in etcd). Default 0. */
+  queriers?: number;
   /** An etcd to use (not closed by close()); by default one is started and closed with the cluster. */
   etcd?: EtcdServer;
   /** Flags for every process, after the ring flags. */
@@ -260,6 +271,8 @@ export interface ClusterOptions extends RingTiming {
   ingesterArgs?: (i: number) => string[];
   /** Flags for distributor i (after commonArgs). */
   distributorArgs?: (i: number) => string[];
+  /** Flags for querier i (after commonArgs). */
+  querierArgs?: (i: number) => string[];
   /** Instance ids: `${idPrefix}ingester-${i}`, `${idPrefix}distributor-${i}`. Default ''. */
   idPrefix?: string;
   /** Keep a node's ports across restarts. Default true. */
@@ -269,6 +282,7 @@ export interface ClusterOptions extends RingTiming {
 export class Cluster {
   readonly ingesters: MuninnNode[] = [];
   readonly distributors: MuninnNode[] = [];
+  readonly queriers: MuninnNode[] = [];
   private closed = false;
 
   constructor(
@@ -278,15 +292,17 @@ export class Cluster {
   ) {}
 
   get nodes(): MuninnNode[] {
-    return [...this.ingesters, ...this.distributors];
+    return [...this.ingesters, ...this.distributors, ...this.queriers];
   }
 
   /** A new node (not started) of the given role, with the next index. */
   addNode(role: Role, extraArgs: string[] = []): MuninnNode {
-    const list = role === 'ingester' ? this.ingesters : this.distributors;
+    const list = role === 'ingester' ? this.ingesters : role === 'distributor' ? this.distributors : this.queriers;
     const i = list.length;
     const id = `${this.opts.idPrefix ?? ''}${role}-${i}`;
-    const perNode = role === 'ingester' ? (this.opts.ingesterArgs?.(i) ?? []) : (this.opts.distributorArgs?.(i) ?? []);
+    const perNode = role === 'ingester'
+      ? (this.opts.ingesterArgs?.(i) ?? [])
+      : role === 'distributor' ? (this.opts.distributorArgs?.(i) ?? []) : (this.opts.querierArgs?.(i) ?? []);
     const node = new MuninnNode({
       id,
       role,
@@ -294,7 +310,8 @@ export class Cluster {
       args: [
         `-target=${role}`,
         ...ringFlags(this.etcd.endpoint, this.opts),
-        `-${role}.ring.instance-id=${id}`,
+        // a querier only watches the ingesters' ring: it has no instance id of its own
+        ...(role === 'querier' ? [] : [`-${role}.ring.instance-id=${id}`]),
         ...(this.opts.commonArgs ?? []),
         ...perNode,
         ...extraArgs,
@@ -307,15 +324,19 @@ export class Cluster {
 
   /**
    * Waits until every running distributor sees every running ingester ACTIVE in /ingester/ring
-   * and every running distributor ACTIVE in /distributor/ring, and nothing else.
+   * and every running distributor ACTIVE in /distributor/ring, and nothing else; and every
+   * running querier sees the same in its /ingester/ring.
    */
   async waitForRings(timeoutMs = 15_000): Promise<void> {
     const ing = Object.fromEntries(this.ingesters.filter((n) => n.running).map((n) => [n.id, 'ACTIVE']));
     const dist = Object.fromEntries(this.distributors.filter((n) => n.running).map((n) => [n.id, 'ACTIVE']));
-    await Promise.all(this.distributors.filter((n) => n.running).flatMap((d) => [
-      waitForRingStates(d, 'ingester', ing, { exact: true, timeoutMs }),
-      waitForRingStates(d, 'distributor', dist, { exact: true, timeoutMs }),
-    ]));
+    await Promise.all([
+      ...this.distributors.filter((n) => n.running).flatMap((d) => [
+        waitForRingStates(d, 'ingester', ing, { exact: true, timeoutMs }),
+        waitForRingStates(d, 'distributor', dist, { exact: true, timeoutMs }),
+      ]),
+      ...this.queriers.filter((n) => n.running).map((q) => waitForRingStates(q, 'ingester', ing, { exact: true, timeoutMs })),
+    ]);
   }
 
   /** Kills every process (SIGKILL), then etcd if the cluster started it, and removes the data dirs. Idempotent. */
@@ -342,8 +363,9 @@ export class Cluster {
     return out;
   }
 
-  /** Stops every process cleanly (SIGTERM; distributors first, then ingesters), then close(). */
+  /** Stops every process cleanly (SIGTERM; queriers and distributors first, then ingesters), then close(). */
   async stopAll(timeoutMs = 20_000): Promise<void> {
+    await Promise.allSettled(this.queriers.filter((n) => n.running).map((n) => n.stop(timeoutMs)));
     await Promise.allSettled(this.distributors.filter((n) => n.running).map((n) => n.stop(timeoutMs)));
     await Promise.allSettled(this.ingesters.filter((n) => n.running).map((n) => n.stop(timeoutMs)));
     await this.close();
@@ -351,8 +373,9 @@ export class Cluster {
 }
 
 /**
- * Starts etcd (unless given), the ingesters, then the distributors (each group in parallel). Does
- * not wait for the rings: call waitForRings(). On a failure everything started is closed.
+ * Starts etcd (unless given), the ingesters, then the distributors and queriers (each group in
+ * parallel). Does not wait for the rings: call waitForRings(). On a failure everything started is
+ * closed.
  */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const etcd = opts.etcd ?? await startEtcd();
@@ -360,8 +383,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   try {
     for (let i = 0; i < opts.ingesters; i++) c.addNode('ingester');
     for (let i = 0; i < opts.distributors; i++) c.addNode('distributor');
+    for (let i = 0; i < (opts.queriers ?? 0); i++) c.addNode('querier');
     await Promise.all(c.ingesters.map((n) => n.start()));
-    await Promise.all(c.distributors.map((n) => n.start()));
+    await Promise.all([...c.distributors, ...c.queriers].map((n) => n.start()));
     return c;
   } catch (e) {
     await c.close();
@@ -436,6 +460,50 @@ export function httpRequest(method: string, url: string, opts: { headers?: Recor
     req.on('error', (e) => resolve({ status: 0, body: `request error: ${e.message}`, headers: {} }));
     req.end(opts.body === undefined ? undefined : Buffer.from(opts.body.buffer, opts.body.byteOffset, opts.body.byteLength));
   });
+}
+
+/** An answer of the Prometheus HTTP API: the raw answer and its body parsed as JSON (undefined if it is not JSON). */
+export interface PromAnswer extends HttpAnswer {
+  json: PromJson | undefined;
+}
+
+/** Prometheus's API envelope (web/api/v1 Response). */
+export interface PromJson {
+  status: 'success' | 'error';
+  data?: unknown;
+  errorType?: string;
+  error?: string;
+  warnings?: string[];
+  infos?: string[];
+}
+
+/**
+ * GET `<baseUrl><prefix><path>` of a querier's Prometheus HTTP API (prefix default '/prometheus',
+ * -http.prometheus-http-prefix) with the parameters (an array: the parameter repeated, e.g.
+ * match[]) for the tenant (X-Scope-OrgID; none when null). Never throws: a connection error is
+ * status 0.
+ *
+ *   const r = await promApi(q.httpUrl, '/api/v1/query_range', { query: 'up', start: '0', end: '60', step: '15' });
+ */
+export async function promApi(baseUrl: string, path: string, params: Record<string, string | readonly string[]> = {}, tenant: string | null = 't1', opts: { prefix?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<PromAnswer> {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (typeof v === 'string') qs.append(k, v);
+    else for (const x of v) qs.append(k, x);
+  }
+  const q = qs.toString();
+  const r = await httpRequest('GET', `${baseUrl}${opts.prefix ?? '/prometheus'}${path}${q === '' ? '' : `?${q}`}`, {
+    headers: tenant === null ? {} : { 'X-Scope-OrgID': tenant },
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  let json: PromJson | undefined;
+  try {
+    json = JSON.parse(r.body) as PromJson;
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json };
 }
 
 /** A remote-write 1.0 body: protobuf, snappy block-compressed. */

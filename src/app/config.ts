@@ -4,13 +4,14 @@ import { distributorConfig, validationConfig } from '../distributor/config.js';
 import { distributorRingConfig } from '../distributor/ring-config.js';
 import { ingesterConfig, limitsConfig, tsdbConfig } from '../ingester/config.js';
 import { ingesterRingConfig } from '../ring/config.js';
+import { continuousTestConfig } from '../continuoustest/index.js';
 import { querierConfig } from '../querier/config.js';
 import { runtimeConfigGroup } from '../runtimeconfig/index.js';
 import { serverConfig } from '../server/config.js';
 import { formatDuration } from '../util/duration.js';
 
 export const rootConfig = defineGroup('root', {
-  target: listOpt('target', 'target', ['all'], 'Comma-separated list of modules to run in this process: all, or any of distributor, ingester, querier (see -modules).'),
+  target: listOpt('target', 'target', ['all'], 'Comma-separated list of modules to run in this process: all, or any of distributor, ingester, querier, continuous-test (see -modules).'),
   configFile: stringOpt('config.file', null, '', 'YAML configuration file to load; flags given on the command line override its values.'),
   shutdownDelay: durationOpt('shutdown-delay', 'shutdown_delay', 0, 'After SIGTERM, how long to keep serving normally while reporting not ready (/ready 503, gRPC health NOT_SERVING), so load balancers and clients move away before the listeners close.'),
   terminationGracePeriod: durationOpt('shutdown.termination-grace-period', 'shutdown.termination_grace_period', 0, 'Time the process manager allows between SIGTERM and SIGKILL (Kubernetes terminationGracePeriodSeconds); 0 if unknown. When set, start-up fails unless shutdown-delay + server.graceful-shutdown-timeout + 1s fits within it.'),
@@ -28,6 +29,7 @@ export const schema = {
   limits: limitsConfig,
   querier: querierConfig,
   runtimeConfig: runtimeConfigGroup,
+  continuousTest: continuousTestConfig,
 };
 
 export type MuninnConfig = ConfigOf<typeof schema>;

@@ -9,7 +9,9 @@
 //   distributor         POST /api/v1/push, fan-out to the ingesters through the ring
 //   querier             the Prometheus HTTP query API under -http.prometheus-http-prefix, PromQL
 //                       over every ingester that may hold the tenant's series
+//   continuous-test     writes synthetic series and checks them back (Mimir's continuous test)
 //   all                 ingester, distributor, querier
+import { CONTINUOUS_TEST_MODULE, ContinuousTest, registerContinuousTestRoutes } from '../continuoustest/index.js';
 import { Distributor, registerPushRoute } from '../distributor/index.js';
 import { DISTRIBUTOR_RING_KEY } from '../distributor/ring-config.js';
 import { Ingester, IngesterClientPool, ingesterHandlers, ingesterServiceDefinition, registerIngesterRoutes } from '../ingester/index.js';
@@ -207,5 +209,17 @@ export function registerComponentModules(ctx: ModuleContext): void {
     });
     return q;
   }, [SERVER_MODULE, INGESTER_RING]);
+  // not part of 'all' (as in Mimir): it tests a Muninn from the outside
+  reg.register(CONTINUOUS_TEST_MODULE, () => {
+    const ct = new ContinuousTest({
+      config: cfg.continuousTest,
+      log: ctx.log,
+      registry: ctx.registry,
+      // -tests.smoke-test passed: stop the process (exit 0); a failed smoke test fails the module (exit 1)
+      onSmokeTestPassed: () => ctx.shutdown('continuous-test smoke test passed'),
+    });
+    registerContinuousTestRoutes(ctx.http, ct);
+    return ct;
+  }, [SERVER_MODULE]);
   reg.register('all', () => undefined, ['ingester', 'distributor', 'querier']);
 }

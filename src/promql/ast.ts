@@ -183,7 +183,30 @@ export type Expr =
   | AggregateExpr
   | Call;
 
-/** The type an expression evaluates to (Prometheus Expr.Type()). */
+const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
+const SET_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['and', 'or', 'unless']);
+
+export function isComparison(op: BinaryOp): boolean {
+  return COMPARISON_OPS.has(op);
+}
+
+export function isSetOperator(op: BinaryOp): boolean {
+  return SET_OPS.has(op);
+}
+
+/** The expression without enclosing parentheses. */
+export function unwrapParens(e: Expr): Expr {
+  while (e.type === 'ParenExpr') e = e.expr;
+  return e;
+}
+
+const typeCache = new WeakMap<Expr, ValueType>();
+
+/**
+ * The type an expression evaluates to (Prometheus Expr.Type()). Types of parentheses, unary and
+ * binary expressions are cached per node, so that binary chains thousands of operators long are
+ * typed in linear time while the parser builds them bottom-up.
+ */
 export function typeOf(e: Expr): ValueType {
   switch (e.type) {
     case 'NumberLiteral':
@@ -191,22 +214,32 @@ export function typeOf(e: Expr): ValueType {
     case 'StringLiteral':
       return 'string';
     case 'VectorSelector':
+    case 'AggregateExpr':
       return 'vector';
     case 'MatrixSelector':
     case 'SubqueryExpr':
       return 'matrix';
-    case 'ParenExpr':
-    case 'UnaryExpr':
-      return typeOf(e.expr);
-    case 'BinaryExpr':
-      return typeOf(e.lhs) === 'scalar' && typeOf(e.rhs) === 'scalar' ? 'scalar' : 'vector';
-    case 'AggregateExpr':
-      return 'vector';
     case 'Call':
       return e.func.returnType;
+    default:
+      break;
+  }
+  const known = typeCache.get(e);
+  if (known !== undefined) return known;
+  let t: ValueType;
+  switch (e.type) {
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      t = typeOf(e.expr);
+      break;
+    case 'BinaryExpr':
+      t = typeOf(e.lhs) === 'scalar' && typeOf(e.rhs) === 'scalar' ? 'scalar' : 'vector';
+      break;
     default: {
       const never: never = e;
       throw new Error(`unknown node ${(never as { type: string }).type}`);
     }
   }
+  typeCache.set(e, t);
+  return t;
 }

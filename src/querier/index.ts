@@ -6,7 +6,8 @@ export {
   IngesterQuerier, MIN_TIME_MS, MAX_TIME_MS, abortError, compareLabels, mergeSortedUnique,
   type IngesterClients, type IngesterQuerierOptions,
 } from './ingester-queryable.js';
-export { mergeFloatRuns, mergeTimedRuns, mergeReplicas, floatRuns, type FloatRun, type ReplicaPart, type HistogramConverter } from './merge.js';
-export { storedHistogramToFloat } from './histogram.js';
+export {
+  mergeFloatRuns, mergeTimedRuns, mergeReplicas, floatRuns, storedHistogramToFloat, type FloatRun, type ReplicaPart, type HistogramConverter,
+} from './merge.js';
 export { Querier, type QuerierOptions, type QueryEngine, type EngineFactory, type QueryOverrides } from './querier.js';
 export { registerQueryApi, type QueryApiDeps } from './api/routes.js';

@@ -19,9 +19,11 @@ import type { Logger } from '../log/index.js';
 import type { Queryable, StorageMatcher, StorageSeries } from '../promql/value.js';
 import type { ReplicationSet, Ring } from '../ring/index.js';
 import type { InstanceDesc } from '../ring/index.js';
+import { compareLabels } from '../promql/engine/labels.js';
 import { compareStrings } from '../tsdb/labels/index.js';
-import { storedHistogramToFloat } from './histogram.js';
-import { type HistogramConverter, mergeReplicas, type ReplicaPart } from './merge.js';
+import { type HistogramConverter, mergeReplicas, type ReplicaPart, storedHistogramToFloat } from './merge.js';
+
+export { compareLabels };
 
 /**
  * Prometheus's bounds of "no time given" (web/api/v1 MinTime / MaxTime) in ms, as JS numbers:
@@ -53,17 +55,6 @@ export function abortError(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
   if (r instanceof Error) return r;
   return new MuninnError('canceled', typeof r === 'string' && r !== '' ? r : 'query canceled');
-}
-
-/** Flat sorted label arrays compared as Prometheus's labels.Compare (byte order). */
-export function compareLabels(a: readonly string[], b: readonly string[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i] as string;
-    const y = b[i] as string;
-    if (x !== y) return compareStrings(x, y);
-  }
-  return a.length - b.length;
 }
 
 function toSpecs(ms: readonly StorageMatcher[]): MatcherSpec[] {

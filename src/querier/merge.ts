@@ -9,6 +9,7 @@
 import { MuninnError } from '../errors/index.js';
 import type { StreamSeries } from '../ingester/api.js';
 import { XorIterator } from '../tsdb/chunkenc/index.js';
+import { fromStoredHistogram, InvalidHistogramError } from '../promql/histogram/index.js';
 import type { FloatHistogram, HPoint, StorageSeries } from '../promql/value.js';
 
 /** Float samples sorted by time: equal-length arrays. */
@@ -131,7 +132,11 @@ export function mergeFloatRuns(runs: readonly FloatRun[]): FloatRun {
   return { t: outT.subarray(0, o), v: outV.subarray(0, o) };
 }
 
-/** Merges runs of timed values sorted by time the same way: first run wins on equal timestamps. */
+/**
+ * Merges runs of timed values sorted by time the same way: first run wins on equal timestamps.
+ * (The loop is mergeFloatRuns's; that one stays specialised, copying value bits in place: a
+ * shared callback-driven merge measured 15-35% slower on float runs.)
+ */
 export function mergeTimedRuns<P extends { t: number }>(runs: ReadonlyArray<readonly P[]>): P[] {
   const nonEmpty = runs.filter((r) => r.length > 0);
   if (nonEmpty.length === 0) return [];
@@ -168,6 +173,20 @@ export function mergeTimedRuns<P extends { t: number }>(runs: ReadonlyArray<read
 
 /** Converts the ingester's stored histogram shape to the engine's float form. */
 export type HistogramConverter = (h: unknown) => FloatHistogram;
+
+/**
+ * The default HistogramConverter: promql/histogram's fromStoredHistogram (the in-process
+ * HistogramObject or its gRPC form). A stored histogram that does not convert is the store's
+ * fault: an internal error, not the query's bad_data.
+ */
+export function storedHistogramToFloat(h: unknown): FloatHistogram {
+  try {
+    return fromStoredHistogram(h);
+  } catch (e) {
+    if (e instanceof InvalidHistogramError) throw new MuninnError('internal', e.message, { cause: e });
+    throw e;
+  }
+}
 
 /**
  * One StorageSeries from the replicas' answers for the same labels (parts in any order; `rank`

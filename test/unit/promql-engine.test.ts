@@ -17,8 +17,7 @@ import { typeOf } from '../../src/promql/ast.js';
 import { Engine, PromQLError } from '../../src/promql/engine/index.js';
 import { FUNCTIONS } from '../../src/promql/functions/index.js';
 import type { EngineOptions, QueryResult } from '../../src/promql/engine/index.js';
-import { formatFloatF, formatG } from '../../src/promql/engine/format.js';
-import { formatHistogram } from '../../src/promql/histogram/index.js';
+import { formatHistogram, makeHistogram } from '../../src/promql/histogram/index.js';
 import { prometheusLabelsHash, xxhash64 } from '../../src/promql/engine/hash.js';
 import { isStaleNaN } from '../../src/promql/engine/series.js';
 import type { FnArg, FunctionImpl } from '../../src/promql/functions/types.js';
@@ -138,22 +137,17 @@ function seq(a: number, b: number, n: number): number[] {
 const S = 1000;
 const M = 60 * S;
 
-function hist(fields: Partial<FloatHistogram>): FloatHistogram {
-  return {
-    counterResetHint: 0,
-    schema: 0,
-    zeroThreshold: 0,
-    zeroCount: 0,
-    count: 0,
-    sum: 0,
-    positiveSpans: [],
-    negativeSpans: [],
-    positiveBuckets: [],
-    negativeBuckets: [],
-    customValues: [],
-    ...fields,
-  };
-}
+/** job, instance, group and the per-step increase of the http_requests series of Prometheus's tests. */
+const HTTP_JOBS: ReadonlyArray<readonly [string, string, string, number]> = [
+  ['api-server', '0', 'production', 10],
+  ['api-server', '1', 'production', 20],
+  ['api-server', '0', 'canary', 30],
+  ['api-server', '1', 'canary', 40],
+  ['app-server', '0', 'production', 50],
+  ['app-server', '1', 'production', 60],
+  ['app-server', '0', 'canary', 70],
+  ['app-server', '1', 'canary', 80],
+];
 
 // ---- syntax-tree builders (the parser is built elsewhere) -------------------------------------
 
@@ -407,15 +401,9 @@ describe('helpers', () => {
     assert.equal(isStaleNaN(0), false);
   });
 
-  test('Go float formatting', () => {
-    const f: [number, string][] = [[6, '6'], [0.1, '0.1'], [1e21, '1000000000000000000000'], [1.5e-7, '0.00000015'], [-2.5, '-2.5'], [Infinity, '+Inf'], [NaN, 'NaN']];
-    for (const [v, s] of f) assert.equal(formatFloatF(v), s);
-    const g: [number, string][] = [[10, '10'], [100000, '100000'], [1e6, '1e+06'], [0.0001, '0.0001'], [0.00001, '1e-05'], [1.1, '1.1'], [-0.001, '-0.001']];
-    for (const [v, s] of g) assert.equal(formatG(v), s);
-  });
 
   test('histogram string (count_values over histograms)', () => {
-    const h = hist({ sum: 10, count: 20, zeroThreshold: 0.001, zeroCount: 2, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 2], negativeSpans: [{ offset: 0, length: 2 }], negativeBuckets: [1, 2] });
+    const h = makeHistogram({ sum: 10, count: 20, zeroThreshold: 0.001, zeroCount: 2, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 2], negativeSpans: [{ offset: 0, length: 2 }], negativeBuckets: [1, 2] });
     assert.equal(formatHistogram(h), '{count:20, sum:10, [-2,-1):2, [-1,-0.5):1, [-0.001,0.001]:2, (0.5,1]:1, (1,2]:2}');
   });
 
@@ -636,17 +624,7 @@ describe('subqueries', () => {
 
 describe('operators', () => {
   const st = new MemStorage();
-  const jobs: [string, string, string, number][] = [
-    ['api-server', '0', 'production', 10],
-    ['api-server', '1', 'production', 20],
-    ['api-server', '0', 'canary', 30],
-    ['api-server', '1', 'canary', 40],
-    ['app-server', '0', 'production', 50],
-    ['app-server', '1', 'production', 60],
-    ['app-server', '0', 'canary', 70],
-    ['app-server', '1', 'canary', 80],
-  ];
-  for (const [job, instance, group, inc] of jobs) st.load(5 * M, { __name__: 'http_requests_total', job, instance, group }, seq(0, inc, 10));
+  for (const [job, instance, group, inc] of HTTP_JOBS) st.load(5 * M, { __name__: 'http_requests_total', job, instance, group }, seq(0, inc, 10));
   st.load(5 * M, { __name__: 'vector_matching_a', l: 'x' }, seq(0, 1, 100));
   st.load(5 * M, { __name__: 'vector_matching_a', l: 'y' }, seq(0, 2, 50));
   const H = vs('http_requests_total');
@@ -897,17 +875,7 @@ describe('operators', () => {
 
 describe('aggregations', () => {
   const st = new MemStorage();
-  const jobs: [string, string, string, number][] = [
-    ['api-server', '0', 'production', 10],
-    ['api-server', '1', 'production', 20],
-    ['api-server', '0', 'canary', 30],
-    ['api-server', '1', 'canary', 40],
-    ['app-server', '0', 'production', 50],
-    ['app-server', '1', 'production', 60],
-    ['app-server', '0', 'canary', 70],
-    ['app-server', '1', 'canary', 80],
-  ];
-  for (const [job, instance, group, inc] of jobs) st.load(5 * M, { __name__: 'http_requests', job, instance, group }, seq(0, inc, 10));
+  for (const [job, instance, group, inc] of HTTP_JOBS) st.load(5 * M, { __name__: 'http_requests', job, instance, group }, seq(0, inc, 10));
   st.load(5 * M, { __name__: 'foo', job: 'api-server', instance: '0', region: 'europe' }, seq(0, 90, 10));
   st.load(5 * M, { __name__: 'foo', job: 'api-server' }, seq(0, 100, 10));
   const H = vs('http_requests');
@@ -958,7 +926,7 @@ describe('aggregations', () => {
       .load(5 * M, { __name__: 'http_requests', job: 'api-server', instance: '0', group: 'canary' }, [NaN])
       .load(5 * M, { __name__: 'http_requests', job: 'api-server', instance: '1', group: 'canary' }, [3])
       .load(5 * M, { __name__: 'http_requests', job: 'api-server', instance: '2', group: 'canary' }, [4])
-      .load(5 * M, { __name__: 'http_requests_histogram', job: 'api-server', instance: '3', group: 'canary' }, [hist({ count: 4, sum: 10 })]);
+      .load(5 * M, { __name__: 'http_requests_histogram', job: 'api-server', instance: '3', group: 'canary' }, [makeHistogram({ count: 4, sum: 10 })]);
     test('max / min skip NaN', async () => {
       assertValues(await instant(s, agg('max', vs('http_requests')), 0), { '{}': 4 });
       assertValues(await instant(s, agg('min', vs('http_requests')), 0), { '{}': 1 });
@@ -978,10 +946,10 @@ describe('aggregations', () => {
 
   describe('topk/bottomk ordering', () => {
     const s = new MemStorage();
-    for (const [job, instance, group, inc] of jobs) s.load(5 * M, { __name__: 'http_requests', job, instance, group }, seq(0, inc, 10));
+    for (const [job, instance, group, inc] of HTTP_JOBS) s.load(5 * M, { __name__: 'http_requests', job, instance, group }, seq(0, inc, 10));
     s.load(5 * M, { __name__: 'http_requests', job: 'api-server', instance: '2', group: 'production' }, new Array<number>(11).fill(NaN));
     s.load(5 * M, { __name__: 'foo' }, [...seq(1, 1, 9), 3]);
-    s.load(5 * M, { __name__: 'http_requests_histogram', job: 'app-server', instance: '2', group: 'canary' }, new Array<FloatHistogram>(11).fill(hist({ count: 10, sum: 10 })));
+    s.load(5 * M, { __name__: 'http_requests_histogram', job: 'app-server', instance: '2', group: 'canary' }, new Array<FloatHistogram>(11).fill(makeHistogram({ count: 10, sum: 10 })));
     const ordered = async (e: Expr): Promise<[string, number][]> => {
       const r = await engine().instantQuery(s, e, T);
       assert.equal(r.value.type, 'vector');
@@ -1180,7 +1148,7 @@ describe('aggregations', () => {
 });
 
 describe('native histograms', () => {
-  const h1 = hist({ schema: 0, count: 4, sum: 4, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 2, 1] });
+  const h1 = makeHistogram({ schema: 0, count: 4, sum: 4, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 2, 1] });
   const s = new MemStorage()
     .load(5 * M, { __name__: 'metric', id: '1' }, [h1, h1])
     .load(5 * M, { __name__: 'metric', id: '2' }, [h1, h1])
@@ -1237,8 +1205,8 @@ describe('native histograms', () => {
   });
   test('exponential + custom buckets: warning', async () => {
     const c = new MemStorage()
-      .load(M, { __name__: 'm', s: 'e' }, [hist({ count: 1, sum: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] })])
-      .load(M, { __name__: 'm', s: 'c' }, [hist({ schema: -53, count: 1, sum: 1, customValues: [5], positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] })]);
+      .load(M, { __name__: 'm', s: 'e' }, [makeHistogram({ count: 1, sum: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] })])
+      .load(M, { __name__: 'm', s: 'c' }, [makeHistogram({ schema: -53, count: 1, sum: 1, customValues: [5], positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] })]);
     const r = await engine().instantQuery(c, agg('sum', vs('m')), 0);
     assertValues(instantValues(r), {});
     assert.deepEqual(r.annotations.warnings, ['PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name "m"']);
@@ -1403,8 +1371,8 @@ describe('fill modifiers', () => {
 });
 
 describe('histogram trim operators', () => {
-  const cbh = hist({ schema: -53, sum: 172.5, count: 15, customValues: [5, 10, 15, 20], positiveSpans: [{ offset: 0, length: 5 }], positiveBuckets: [1, 6, 4, 3, 1] });
-  const hTest = hist({ schema: 0, sum: 123.75, count: 34, zeroCount: 1, zeroThreshold: 0.001, positiveSpans: [{ offset: 0, length: 4 }], positiveBuckets: [2, 4, 8, 16], negativeSpans: [{ offset: 0, length: 2 }], negativeBuckets: [1, 2] });
+  const cbh = makeHistogram({ schema: -53, sum: 172.5, count: 15, customValues: [5, 10, 15, 20], positiveSpans: [{ offset: 0, length: 5 }], positiveBuckets: [1, 6, 4, 3, 1] });
+  const hTest = makeHistogram({ schema: 0, sum: 123.75, count: 34, zeroCount: 1, zeroThreshold: 0.001, positiveSpans: [{ offset: 0, length: 4 }], positiveBuckets: [2, 4, 8, 16], negativeSpans: [{ offset: 0, length: 2 }], negativeBuckets: [1, 2] });
   const s = new MemStorage().load(M, { __name__: 'cbh' }, [cbh, cbh]).load(M, { __name__: 'h_test' }, [hTest, hTest]).load(M, { __name__: 'f' }, [1, 1]);
   const trim = async (name: string, op: BinaryOp, x: number): Promise<FloatHistogram> => {
     const r = (await instant(s, bin(op, vs(name), num(x)), M)) as Record<string, FloatHistogram>;
@@ -1439,9 +1407,9 @@ describe('histogram trim operators', () => {
 describe('histogram statistics reads (histogram_count/_sum/_avg)', () => {
   // A counter reset (explicit hint) next to an unknown hint that the stats read resolves to
   // "not reset": Prometheus warns about conflicting counter resets in sum().
-  const a = hist({ count: 10, sum: 10, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [10] });
-  const b = hist({ count: 12, sum: 12, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [12] });
-  const reset = hist({ count: 1, sum: 1, counterResetHint: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] });
+  const a = makeHistogram({ count: 10, sum: 10, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [10] });
+  const b = makeHistogram({ count: 12, sum: 12, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [12] });
+  const reset = makeHistogram({ count: 1, sum: 1, counterResetHint: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] });
   const s = new MemStorage().load(M, { __name__: 'm', id: '1' }, [a, b]).load(M, { __name__: 'm', id: '2' }, [a, reset]);
   const hc = (e: Expr): Expr => ({ ...call('hc', e), func: { name: 'histogram_count', argTypes: ['vector'], variadic: 0, returnType: 'vector', experimental: false } });
   const eng = () => engine({ functions: FUNCTIONS });
@@ -1459,7 +1427,7 @@ describe('histogram statistics reads (histogram_count/_sum/_avg)', () => {
 
 describe('avg of histograms near the float limit', () => {
   test('falls back to summing each histogram divided by the count', async () => {
-    const big = hist({ count: 1.7976931348623157e308, sum: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1e308] });
+    const big = makeHistogram({ count: 1.7976931348623157e308, sum: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1e308] });
     const s = new MemStorage().load(M, { __name__: 'h', i: '1' }, [big]).load(M, { __name__: 'h', i: '2' }, [big]);
     const r = (await instant(s, agg('avg', vs('h')), 0)) as Record<string, FloatHistogram>;
     const h = r['{}'] as FloatHistogram;

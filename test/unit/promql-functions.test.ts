@@ -9,10 +9,10 @@ import { PromQLError } from '../../src/promql/engine/api.js';
 import { FUNCTIONS, type FnArg, type FnContext } from '../../src/promql/functions/index.js';
 import { bucketFraction, bucketQuantile, quantile } from '../../src/promql/functions/quantile.js';
 import { expandTemplate, natLess } from '../../src/promql/functions/series.js';
-import { formatG, parseGoFloat } from '../../src/promql/functions/util.js';
 import { histogramFromNotation, type HistogramNotation } from '../../src/promql/histogram/index.js';
 import type { FloatHistogram, Labels, Sample, Series, Vector } from '../../src/promql/value.js';
 import { labelsFromRecord } from '../../src/tsdb/labels/index.js';
+import { formatFloatG } from '../../src/util/go-strconv.js';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -455,7 +455,7 @@ describe('histogram_quantile, classic buckets', () => {
       const invalid = Number.isNaN(q) || q < 0 || q > 1;
       assert.deepEqual(
         ctx.notes,
-        invalid ? [{ kind: 'warning', message: `quantile value should be between 0 and 1, got ${formatG(q)}`, pos: { start: 19, end: 22 } }] : [],
+        invalid ? [{ kind: 'warning', message: `quantile value should be between 0 and 1, got ${formatFloatG(q)}`, pos: { start: 19, end: 22 } }] : [],
       );
     });
   }
@@ -1159,41 +1159,6 @@ describe('sorting', () => {
     assert.equal(natLess('1.9', '1.10'), true);
     assert.equal(natLess('x99999999999999999999', 'x1'), false, 'overflowing numbers compare as text');
   });
-});
-
-// ---- helpers with Go behaviour ------------------------------------------------------------------
-
-test('parseGoFloat accepts what strconv.ParseFloat accepts', () => {
-  const ok: Array<[string, number]> = [
-    ['0.1', 0.1],
-    ['.2', 0.2],
-    ['1e0', 1],
-    ['+Inf', Infinity],
-    ['-inf', -Infinity],
-    ['Infinity', Infinity],
-    ['1.', 1],
-    ['0x1p-2', 0.25],
-    ['-5', -5],
-  ];
-  for (const [s, v] of ok) assert.equal(parseGoFloat(s), v, s);
-  assert.ok(Number.isNaN(parseGoFloat('NaN') as number));
-  for (const s of ['', 'Hello World', ' 1', '1_000', '0x10', 'e5', '+nan', '1e']) assert.equal(parseGoFloat(s), null, JSON.stringify(s));
-});
-
-test('formatG is Go %g', () => {
-  const cases: Array<[number, string]> = [
-    [NaN, 'NaN'],
-    [Infinity, '+Inf'],
-    [-Infinity, '-Inf'],
-    [0, '0'],
-    [1.1, '1.1'],
-    [-0.5, '-0.5'],
-    [123456, '123456'],
-    [1e6, '1e+06'],
-    [1.5e-5, '1.5e-05'],
-    [0.0001, '0.0001'],
-  ];
-  for (const [x, s] of cases) assert.equal(formatG(x), s, String(x));
 });
 
 test('quantile() over values', () => {

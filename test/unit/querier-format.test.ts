@@ -4,11 +4,12 @@ import '../harness.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  errorBody, formatFloatE, formatFloatF, formatHistogram, formatLabels, formatQueryData, formatSampleTime, formatSampleValue,
+  errorBody, formatHistogram, formatLabels, formatQueryData, formatSampleTime, formatSampleValue,
   formatScalarTime, jsonString, successBody,
 } from '../../src/querier/api/format.js';
 import { getBound } from '../../src/querier/api/bounds.js';
 import { capAnnotations } from '../../src/querier/api/respond.js';
+import { formatFloatE, formatFloatF, formatFloatF6, formatFloatG } from '../../src/util/go-strconv.js';
 import type { FloatHistogram } from '../../src/promql/value.js';
 
 // [value, as a vector sample's value, as a scalar's value] — both columns from Prometheus's answers
@@ -57,6 +58,24 @@ test('Go FormatFloat e format: two exponent digits at least', () => {
   assert.equal(formatFloatE(-1.25e300), '-1.25e+300');
   assert.equal(formatFloatE(5e-324), '5e-324');
   assert.equal(formatFloatE(0), '0e+00');
+});
+
+test("Go's %g / %v (FormatFloat 'g', -1): exponent below 1e-4 and from 1e6", () => {
+  const cases: Array<[number, string]> = [
+    [0, '0'], [-0, '-0'], [1, '1'], [0.5, '0.5'], [-0.5, '-0.5'], [1.1, '1.1'], [10, '10'], [100000, '100000'], [123456, '123456'],
+    [1e6, '1e+06'], [1234567, '1.234567e+06'], [0.0001, '0.0001'], [-0.001, '-0.001'], [0.00001, '1e-05'], [1.5e-5, '1.5e-05'],
+    [1e100, '1e+100'], [-2.5e-7, '-2.5e-07'], [NaN, 'NaN'], [Infinity, '+Inf'], [-Infinity, '-Inf'],
+    [0.1 + 0.2, '0.30000000000000004'], [Number.MAX_VALUE, '1.7976931348623157e+308'],
+  ];
+  for (const [x, s] of cases) assert.equal(formatFloatG(x), s, String(x));
+});
+
+test("Go's %f: six decimals at every magnitude", () => {
+  const cases: Array<[number, string]> = [
+    [0, '0.000000'], [0.5, '0.500000'], [-2.25, '-2.250000'], [1e21, '1000000000000000000000.000000'], [-1e22, '-10000000000000000000000.000000'],
+    [NaN, 'NaN'], [Infinity, '+Inf'], [-Infinity, '-Inf'],
+  ];
+  for (const [x, s] of cases) assert.equal(formatFloatF6(x), s, String(x));
 });
 
 test('sample timestamps: seconds with three decimals when not whole; scalar times as JSON numbers', () => {

@@ -5,19 +5,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PromQLError } from '../../src/promql/engine/api.js';
 import {
-  FormValues, MAX_TIME_FORMATTED, MIN_TIME_FORMATTED, goQuote, parseDurationParam, parseGoFloat, parseLimit, parsePromDuration, parseRfc3339, parseTime,
-  parseTimeParam,
+  FormValues, MAX_TIME_FORMATTED, MIN_TIME_FORMATTED, parseDurationParam, parseLimit, parsePromDuration, parseRfc3339, parseTime, parseTimeParam,
 } from '../../src/querier/api/params.js';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../../src/querier/ingester-queryable.js';
+import { goQuote } from '../../src/tsdb/labels/index.js';
+import { parseGoFloat } from '../../src/util/go-strconv.js';
 
 test('Go ParseFloat: decimal, exponent, hex, inf/nan; errors and ranges as Go', () => {
   const ok: Array<[string, number]> = [
     ['1', 1], ['+1', 1], ['-1.5', -1.5], ['.5', 0.5], ['5.', 5], ['1e3', 1000], ['1E-3', 0.001], ['0x10p0', 16], ['0x1.8p1', 3],
-    ['-0x1p-2', -0.25], ['inf', Infinity], ['+Inf', Infinity], ['-infinity', -Infinity], ['1435781451.781', 1435781451.781],
+    ['-0x1p-2', -0.25], ['0x1p-2', 0.25], ['inf', Infinity], ['+Inf', Infinity], ['-infinity', -Infinity], ['Infinity', Infinity],
+    ['1435781451.781', 1435781451.781], ['0.1', 0.1], ['1e0', 1], ['-5', -5],
   ];
   for (const [s, v] of ok) assert.equal(parseGoFloat(s), v, s);
   assert.ok(Number.isNaN(parseGoFloat('NaN')));
-  for (const bad of ['', 'abc', '1e400', '-1e400', '1_000', '0x10', '+nan', '1.2.3', ' 1', '1 ', 'infx', '0x']) assert.equal(parseGoFloat(bad), undefined, bad);
+  for (const bad of ['', 'abc', 'Hello World', '1e400', '-1e400', '1_000', '0x10', '+nan', '1.2.3', ' 1', '1 ', 'infx', '0x', 'e5', '1e']) assert.equal(parseGoFloat(bad), undefined, bad);
 });
 
 test('times: unix seconds (rounded to ms as Prometheus), RFC 3339 (truncated to ms), Min/MaxTime', () => {
@@ -94,7 +96,7 @@ test('form values: body before URL, repeated values body first', () => {
   assert.ok(f.has('match[]'));
 });
 
-test('goQuote as Go %q for ASCII and control characters', () => {
+test('messages quote as Go %q (tsdb/labels goQuote)', () => {
   assert.equal(goQuote('a"b\\c\n\x01'), '"a\\"b\\\\c\\n\\x01"');
   assert.equal(goQuote('ü'), '"ü"');
 });

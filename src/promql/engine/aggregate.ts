@@ -1,8 +1,9 @@
 // Aggregation operators (Prometheus rangeEvalAgg, aggregation, aggregationK,
 // aggregationCountValues): sum, avg, count, min, max, group, stddev, stdvar, quantile,
 // topk, bottomk, limitk, limit_ratio, count_values, with by/without grouping.
-import type { AggregateExpr, Expr } from '../ast.js';
-import { compareStrings, goQuote } from '../../tsdb/labels/index.js';
+import { type AggregateExpr, type Expr, unwrapParens } from '../ast.js';
+import { compareStrings } from '../../tsdb/labels/index.js';
+import { goQuoteString } from '../parser/tokens.js';
 import type { FloatHistogram, Labels, Sample } from '../value.js';
 import { PromQLError } from './api.js';
 import type { EMatrix, ESeries, QueryCtx } from './context.js';
@@ -18,40 +19,13 @@ import {
   histogramDivInto,
   newHistogramOpNotes,
 } from '../histogram/index.js';
-import { formatFloatF, formatG } from './format.js';
-import { deleteLabels, getLabel, keepLabels, keyWith, keyWithout, labelsKey, METRIC_NAME, setLabel } from './labels.js';
-import { unwrapParens } from './prepare.js';
+import { quantile } from '../functions/quantile.js';
+import { formatFloatF, formatFloatG } from '../../util/go-strconv.js';
+import { kahanSumInc } from '../../util/kahan.js';
+import { deleteLabels, getLabel, isValidLabelName, keepLabels, keyWith, keyWithout, labelsKey, METRIC_NAME, setLabel } from './labels.js';
 
 const COUNTER_RESET = 1;
 const NOT_COUNTER_RESET = 2;
-
-/** Prometheus kahanSumInc (Neumaier's variant). */
-export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (t === Infinity || t === -Infinity) c = 0;
-  else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
-}
-
-/** NaN sorts first (the smallest value), as Prometheus's vectorByValueHeap. */
-function lessNaNFirst(a: number, b: number): boolean {
-  return Number.isNaN(a) || a < b;
-}
-
-/** Prometheus quantile() over plain values (φ-quantile, linear interpolation, NaN smallest). */
-export function quantile(q: number, values: number[]): number {
-  if (values.length === 0 || Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  values.sort((a, b) => (lessNaNFirst(a, b) ? -1 : lessNaNFirst(b, a) ? 1 : 0));
-  const n = values.length;
-  const rank = q * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return (values[lower] as number) * (1 - weight) + (values[upper] as number) * weight;
-}
 
 /** The per-step values of an aggregation parameter (k, q, ratio). */
 class Params {
@@ -187,19 +161,19 @@ async function aggregateRange(ev: Evaluator, e: AggregateExpr, grouping: readonl
     case 'limitk':
       if (fp.hasNaN) throw new PromQLError('execution', 'Parameter value is NaN');
       if (fp.max < 1) return [];
-      if (fp.min <= MIN_INT64) throw new PromQLError('execution', `Scalar value ${formatG(fp.min)} underflows int64`);
-      if (fp.max >= MAX_INT64) throw new PromQLError('execution', `Scalar value ${formatG(fp.max)} overflows int64`);
+      if (fp.min <= MIN_INT64) throw new PromQLError('execution', `Scalar value ${formatFloatG(fp.min)} underflows int64`);
+      if (fp.max >= MAX_INT64) throw new PromQLError('execution', `Scalar value ${formatFloatG(fp.max)} overflows int64`);
       break;
     case 'limit_ratio':
       if (fp.hasNaN) throw new PromQLError('execution', 'Ratio value is NaN');
       if (fp.max === 0 && fp.min === 0) return [];
-      if (fp.max > 1) q.annos.add('warning', `ratio value should be between -1 and 1, got ${formatG(fp.max)}, capping to 1`, paramPos);
-      if (fp.min < -1) q.annos.add('warning', `ratio value should be between -1 and 1, got ${formatG(fp.min)}, capping to -1`, paramPos);
+      if (fp.max > 1) q.annos.add('warning', `ratio value should be between -1 and 1, got ${formatFloatG(fp.max)}, capping to 1`, paramPos);
+      if (fp.min < -1) q.annos.add('warning', `ratio value should be between -1 and 1, got ${formatFloatG(fp.min)}, capping to -1`, paramPos);
       break;
     case 'quantile':
       if (fp.hasNaN) q.annos.add('warning', 'quantile value should be between 0 and 1, got NaN', paramPos);
-      if (fp.max > 1) q.annos.add('warning', `quantile value should be between 0 and 1, got ${formatG(fp.max)}`, paramPos);
-      if (fp.min < 0) q.annos.add('warning', `quantile value should be between 0 and 1, got ${formatG(fp.min)}`, paramPos);
+      if (fp.max > 1) q.annos.add('warning', `quantile value should be between 0 and 1, got ${formatFloatG(fp.max)}`, paramPos);
+      if (fp.min < 0) q.annos.add('warning', `quantile value should be between 0 and 1, got ${formatFloatG(fp.min)}`, paramPos);
       break;
     default:
       break;
@@ -487,28 +461,11 @@ function aggregation(
   });
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Go's %q of the string's bytes: the parser keeps bytes of invalid UTF-8 as lone surrogates
- * U+DC80..U+DCFF, which print as \xNN.
- */
-function quoteBytes(s: string): string {
-  const parts = s.split(/((?<![\ud800-\udbff])[\udc80-\udcff])/);
-  const body = parts.map((part, i) => (i % 2 === 1 ? `\\x${(part.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0')}` : goQuote(part).slice(1, -1)));
-  return `"${body.join('')}"`;
-}
-
-/** A Go-valid label name: non-empty and valid Unicode (no lone surrogates). */
-function validLabelName(s: string): boolean {
-  return s.length > 0 && !LONE_SURROGATE.test(s);
-}
-
 async function countValues(ev: Evaluator, e: AggregateExpr, grouping: string[]): Promise<EMatrix> {
   const p = e.param === null ? null : unwrapParens(e.param);
   if (p === null || p.type !== 'StringLiteral') throw new PromQLError('bad_data', 'count_values: the parameter must be a string literal');
   const label = p.val;
-  if (!validLabelName(label)) throw new PromQLError('execution', `invalid label name ${quoteBytes(label)}`);
+  if (!isValidLabelName(label)) throw new PromQLError('execution', `invalid label name ${goQuoteString(label)}`);
   const keyGrouping = e.without ? grouping : [...grouping, label].sort(compareStrings);
   const g = groupingFns(e, keyGrouping);
   return ev.rangeEval([e.expr], (v, _i, ts) => {

@@ -2,7 +2,7 @@
 // scalarBinop, vectorElemBinop): vector matching with on/ignoring and group_left/group_right,
 // comparison filters and `bool`, set operators, native-histogram arithmetic.
 import type { BinaryExpr, BinaryOp, VectorMatching } from '../ast.js';
-import { typeOf } from '../ast.js';
+import { isComparison, isSetOperator, typeOf } from '../ast.js';
 import type { FloatHistogram, Labels, Sample } from '../value.js';
 import type { AnnotationKind } from './annotations.js';
 import { PromQLError } from './api.js';
@@ -13,12 +13,6 @@ import { trimHistogram } from './trim.js';
 import type { HistogramOps } from './hist.js';
 import { compareLabels, deleteLabels, dropMetadata, formatLabels, keepLabels, keyWith, keyWithout, labelsKey, METRIC_NAME, setLabel, getLabel } from './labels.js';
 
-const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
-const SET_OPS = new Set<BinaryOp>(['and', 'or', 'unless']);
-
-export function isComparison(op: BinaryOp): boolean {
-  return COMPARISON.has(op);
-}
 
 /** Operators after which the result is no longer the metric the name says (Prometheus changesMetricSchema). */
 function changesMetricSchema(op: BinaryOp): boolean {
@@ -223,7 +217,7 @@ function vectorScalar(
 
 async function vectorVector(ev: Evaluator, e: BinaryExpr): Promise<EMatrix> {
   const op = e.op;
-  const isSet = SET_OPS.has(op);
+  const isSet = isSetOperator(op);
   const matching = e.matching ?? (isSet ? SET_MATCHING : DEFAULT_MATCHING);
   const card = isSet ? 'many-to-many' : matching.card;
   if (card === 'many-to-many' && !isSet) throw new PromQLError('internal', 'many-to-many only allowed for set operators');

@@ -5,15 +5,14 @@
 //
 // timestamp() over a plain vector selector gets the samples with their own timestamps.
 import type { Call, Expr, MatrixSelector, SubqueryExpr } from '../ast.js';
-import { typeOf } from '../ast.js';
+import { typeOf, unwrapParens } from '../ast.js';
 import type { FnArg, FnContext, FunctionImpl } from '../functions/types.js';
-import type { FPoint, HPoint, Sample, Series, Vector } from '../value.js';
+import type { HPoint, Sample, Series, Vector } from '../value.js';
 import type { AnnotationKind } from './annotations.js';
 import { PromQLError } from './api.js';
 import type { EMatrix, ESeries, QueryCtx } from './context.js';
 import { addSamples, histogramSize, resolveAt } from './context.js';
 import type { Evaluator } from './evaluator.js';
-import { unwrapParens } from './prepare.js';
 import { checkExtendedFunction } from './extended.js';
 import { statsWindow } from './series.js';
 
@@ -142,29 +141,10 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EMatrix> {
     let n = 0;
     for (let i = 0; i < source.length; i++) {
       const s = source[i] as ESeries;
-      const fl = s.floats;
-      let lo = fLo[i] as number;
-      let hi = Math.max(lo, fHi[i] as number);
-      while (lo < fl.length && (fl[lo] as FPoint).t <= mint) lo++;
-      if (hi < lo) hi = lo;
-      while (hi < fl.length && (fl[hi] as FPoint).t <= maxt) hi++;
-      fLo[i] = lo;
-      fHi[i] = hi;
-      const floats = mint < maxt && hi > lo ? fl.slice(lo, hi) : [];
+      const floats = advanceWindow(s.floats, fLo, fHi, i, mint, maxt);
       let histograms: HPoint[] = [];
       if (s.histograms.length > 0) {
-        if (stats) histograms = statsWindow(s.histograms, mint, maxt);
-        else {
-          const hs = s.histograms;
-          let hl = hLo[i] as number;
-          let hh = Math.max(hl, hHi[i] as number);
-          while (hl < hs.length && (hs[hl] as HPoint).t <= mint) hl++;
-          if (hh < hl) hh = hl;
-          while (hh < hs.length && (hs[hh] as HPoint).t <= maxt) hh++;
-          hLo[i] = hl;
-          hHi[i] = hh;
-          if (mint < maxt && hh > hl) histograms = hs.slice(hl, hh);
-        }
+        histograms = stats ? statsWindow(s.histograms, mint, maxt) : advanceWindow(s.histograms, hLo, hHi, i, mint, maxt);
         for (const p of histograms) n += histogramSize(p.h);
       }
       if (floats.length + histograms.length === 0) continue;
@@ -184,6 +164,21 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EMatrix> {
     q.samples -= n;
     return res;
   });
+}
+
+/**
+ * The points of series i in (mint, maxt], from its cursors lo[i], hi[i] into the sorted points,
+ * which move forward only (steps only move forward).
+ */
+function advanceWindow<P extends { t: number }>(points: readonly P[], lo: Int32Array, hi: Int32Array, i: number, mint: number, maxt: number): P[] {
+  let l = lo[i] as number;
+  let h = Math.max(l, hi[i] as number);
+  while (l < points.length && (points[l] as P).t <= mint) l++;
+  if (h < l) h = l;
+  while (h < points.length && (points[h] as P).t <= maxt) h++;
+  lo[i] = l;
+  hi[i] = h;
+  return mint < maxt && h > l ? points.slice(l, h) : [];
 }
 
 /**

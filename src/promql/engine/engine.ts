@@ -4,7 +4,7 @@
 //   -> fetch every selector once (Queryable.select, in parallel) -> evaluate (./evaluator.ts)
 //   -> shape the result (delayed __name__ removal, duplicate label sets, sorting).
 import type { Expr } from '../ast.js';
-import { typeOf } from '../ast.js';
+import { typeOf, unwrapParens } from '../ast.js';
 
 import type { Matrix, Queryable, QueryValue, Series, StorageSeries, Vector } from '../value.js';
 import { MuninnError } from '../../errors/index.js';
@@ -18,7 +18,7 @@ import { parseExpr, resolveDurationExprs } from '../parser/index.js';
 import { Evaluator } from './evaluator.js';
 import { HISTOGRAM_OPS } from './hist.js';
 import { compareLabels, dropMetadata, labelsKey } from './labels.js';
-import { prepare, unwrapParens } from './prepare.js';
+import { prepare } from './prepare.js';
 import { LoadedSeries } from './series.js';
 
 const DEFAULT_LOOKBACK_MS = 5 * 60_000;

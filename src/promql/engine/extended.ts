@@ -10,6 +10,7 @@
 //   step (Prometheus smoothSeries).
 // Native histograms are refused.
 import type { FPoint } from '../value.js';
+import { search } from '../../util/search.js';
 import { PromQLError } from './api.js';
 
 export const ANCHORED_SAFE_FUNCTIONS: readonly string[] = ['changes', 'delta', 'increase', 'rate', 'resets'];
@@ -37,18 +38,6 @@ export function interpolate(p1: FPoint, p2: FPoint, t: number, isCounter: boolea
     else y2 += y1;
   }
   return y1 + ((y2 - y1) * (t - p1.t)) / (p2.t - p1.t);
-}
-
-/** First index in [0, n) where pred holds (n if none), as Go's sort.Search. */
-function search(n: number, pred: (i: number) => boolean): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pred(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /**

@@ -64,12 +64,6 @@ export const AT_MODIFIER_UNSAFE = new Set([
 
 const EXPERIMENTAL_AGGREGATIONS = new Set(['limitk', 'limit_ratio']);
 
-/** Strips parentheses. */
-export function unwrapParens(e: Expr): Expr {
-  while (e.type === 'ParenExpr') e = e.expr;
-  return e;
-}
-
 export function prepare(root: Expr, o: PrepareOptions): Prepared {
   const fetches: SelectorFetch[] = [];
   const bySelector = new Map<VectorSelector, SelectorFetch>();

@@ -2,7 +2,7 @@
 // without the "PromQL warning: "/"PromQL info: " prefix and the " (line:col)" suffix, which the
 // engine adds (see FnContext.annotate).
 import { goQuote } from '../../tsdb/labels/index.js';
-import { formatG } from './util.js';
+import { formatFloatG } from '../../util/go-strconv.js';
 
 function withMetricName(msg: string, metricName: string): string {
   return metricName === '' ? msg : `${msg} for metric name ${goQuote(metricName)}`;
@@ -12,7 +12,7 @@ export type HistogramOperation = 'addition' | 'subtraction' | 'aggregation';
 
 export const ANNO = {
   // warnings
-  invalidQuantile: (q: number) => `quantile value should be between 0 and 1, got ${formatG(q)}`,
+  invalidQuantile: (q: number) => `quantile value should be between 0 and 1, got ${formatFloatG(q)}`,
   badBucketLabel: (metricName: string, le: string) =>
     withMetricName(`bucket label "le" is missing or has a malformed value of ${goQuote(le)}`, metricName),
   mixedFloatsHistograms: (metricName: string) => `encountered a mix of histograms and floats for metric name ${goQuote(metricName)}`,

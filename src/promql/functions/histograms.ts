@@ -14,12 +14,12 @@ import {
   getLabel,
   labelsKey,
   metricName,
-  parseGoFloat,
   scalarArg,
   setLabel,
   stringArg,
   vectorArg,
 } from './util.js';
+import { parseGoFloat } from '../../util/go-strconv.js';
 
 interface ClassicHistogram {
   /** the labels without `le` (the metric name kept: it is dropped at the end) */
@@ -48,7 +48,7 @@ function splitHistograms(v: Vector, ctx: FnContext, vectorIndex: number): SplitH
     }
     const le = getLabel(s.metric, BUCKET_LABEL);
     const upperBound = parseGoFloat(le);
-    if (upperBound === null) {
+    if (upperBound === undefined) {
       ctx.annotate('warning', ANNO.badBucketLabel(metricName(s.metric), le), pos);
       continue;
     }

@@ -6,7 +6,8 @@ import { ANNO } from './annotations.js';
 import { CounterResetHint, hCopy, hDiv, hHasOverflow, hKahanSum, HistogramIncompatibleSchemaError } from './hist.js';
 import { quantile } from './quantile.js';
 import type { FnArg, FnContext, FunctionImpl } from './types.js';
-import { argPos, floatSample, hasPoints, kahanInc, matrixArg, metricName, scalarArg } from './util.js';
+import { kahanSumInc } from '../../util/kahan.js';
+import { argPos, floatSample, hasPoints, matrixArg, metricName, scalarArg } from './util.js';
 
 /** Calls `fn` for every series with points in the window; collects its non-null results. */
 function overSeries(args: readonly FnArg[], ctx: FnContext, matrixIndex: number, fn: (s: Series) => Sample | null): Vector {
@@ -86,7 +87,7 @@ function floatAvg(fl: FPoint[]): number {
     const f = fl[i]!.f;
     count = i + 1;
     if (!incremental) {
-      const [newSum, newC] = kahanInc(f, sum, c);
+      const [newSum, newC] = kahanSumInc(f, sum, c);
       if (newSum !== Infinity && newSum !== -Infinity) {
         sum = newSum;
         c = newC;
@@ -97,7 +98,7 @@ function floatAvg(fl: FPoint[]): number {
       c /= count - 1;
     }
     const q = (count - 1) / count;
-    [mean, c] = kahanInc(f / count, q * mean, q * c);
+    [mean, c] = kahanSumInc(f / count, q * mean, q * c);
   }
   return incremental ? mean + c : sum / count + c / count;
 }
@@ -105,7 +106,7 @@ function floatAvg(fl: FPoint[]): number {
 function floatSum(fl: FPoint[]): number {
   let sum = 0;
   let c = 0;
-  for (const p of fl) [sum, c] = kahanInc(p.f, sum, c);
+  for (const p of fl) [sum, c] = kahanSumInc(p.f, sum, c);
   return sum === Infinity || sum === -Infinity ? sum : sum + c;
 }
 
@@ -131,8 +132,8 @@ function variance(fl: FPoint[]): number {
   for (const p of fl) {
     count++;
     const delta = p.f - (mean + cMean);
-    [mean, cMean] = kahanInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanInc(delta * (p.f - (mean + cMean)), aux, cAux);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (p.f - (mean + cMean)), aux, cAux);
   }
   return (aux + cAux) / count;
 }

@@ -1,6 +1,8 @@
 // Quantiles over classic histogram buckets (Prometheus promql/quantile.go: BucketQuantile,
 // BucketFraction, ensureMonotonicAndIgnoreSmallDeltas) and over plain values (quantile(), used
 // by quantile_over_time and mad_over_time).
+import { almostEqual } from '../histogram/index.js';
+import { search } from '../../util/search.js';
 
 export interface Bucket {
   upperBound: number;
@@ -13,18 +15,6 @@ export interface Bucket {
  * floating point artifact and ignores it (Prometheus smallDeltaTolerance).
  */
 export const SMALL_DELTA_TOLERANCE = 1e-12;
-
-const MIN_NORMAL = 2.2250738585072014e-308;
-
-/** Prometheus util/almost.Equal. */
-export function almostEqual(a: number, b: number, epsilon: number): boolean {
-  if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  if (a === b) return true;
-  const absSum = Math.abs(a) + Math.abs(b);
-  const diff = Math.abs(a - b);
-  if (a === 0 || b === 0 || absSum < MIN_NORMAL) return diff < epsilon * MIN_NORMAL;
-  return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
-}
 
 function sortBuckets(buckets: Bucket[]): void {
   buckets.sort((a, b) => (a.upperBound < b.upperBound ? -1 : a.upperBound > b.upperBound ? 1 : 0));
@@ -70,18 +60,6 @@ function ensureMonotonicAndIgnoreSmallDeltas(buckets: Bucket[], tolerance: numbe
     prev = curr;
   }
   return fix;
-}
-
-/** Go's sort.Search: the smallest i in [0, n) with pred(i), or n. */
-function search(n: number, pred: (i: number) => boolean): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pred(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /**

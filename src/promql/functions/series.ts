@@ -1,7 +1,7 @@
 // Functions about series rather than values: absent, absent_over_time, label_replace, label_join,
 // sort, sort_desc, sort_by_label, sort_by_label_desc.
 import { RE2JS } from 're2js';
-import type { Expr } from '../ast.js';
+import { type Expr, unwrapParens } from '../ast.js';
 import { PromQLError } from '../engine/api.js';
 import { compareStrings, labelsCompare, type Labels as BrandedLabels } from '../../tsdb/labels/index.js';
 import type { Labels, Sample, Vector } from '../value.js';
@@ -17,7 +17,6 @@ import {
   METRIC_NAME,
   setLabel,
   stringArg,
-  unwrapParens,
   vectorArg,
 } from './util.js';
 
@@ -27,7 +26,7 @@ import {
  * createLabelsForAbsentFunction). Anything but a selector gives no labels.
  */
 export function absentLabels(e: Expr | undefined): Labels {
-  const x = unwrapParens(e);
+  const x = e === undefined ? undefined : unwrapParens(e);
   const vs = x?.type === 'VectorSelector' ? x : x?.type === 'MatrixSelector' ? x.vectorSelector : null;
   if (vs === null) return EMPTY_LABELS;
   let ls: Labels = EMPTY_LABELS;

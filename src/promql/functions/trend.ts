@@ -5,7 +5,9 @@ import type { FloatHistogram, FPoint, Series, Vector } from '../value.js';
 import { ANNO } from './annotations.js';
 import { hDetectReset, hEquals } from './hist.js';
 import type { FnContext, FunctionImpl } from './types.js';
-import { argPos, floatSample, formatF6, hasPoints, kahanInc, matrixArg, metricName, scalarArg } from './util.js';
+import { formatFloatF6 } from '../../util/go-strconv.js';
+import { kahanSumInc } from '../../util/kahan.js';
+import { argPos, floatSample, hasPoints, matrixArg, metricName, scalarArg } from './util.js';
 
 /**
  * Least-squares slope and intercept (at interceptTime, ms) over the points, x in seconds, with
@@ -28,10 +30,10 @@ export function linearRegression(points: readonly FPoint[], interceptTime: numbe
     if (constY && i > 0 && p.f !== initY) constY = false;
     n += 1;
     const x = (p.t - interceptTime) / 1e3;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(p.f, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * p.f, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(p.f, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * p.f, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
   }
   if (constY) {
     if (initY === Infinity || initY === -Infinity) return { slope: NaN, intercept: NaN };
@@ -89,8 +91,8 @@ const doubleExponentialSmoothing: FunctionImpl = (args, ctx) => {
   const out: Vector = [];
   for (const s of w.m) {
     if (!hasPoints(s)) continue;
-    if (!(sf > 0 && sf < 1)) throw new PromQLError('execution', `invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatF6(sf)}`);
-    if (!(tf > 0 && tf < 1)) throw new PromQLError('execution', `invalid trend factor. Expected: 0 < tf < 1, got: ${formatF6(tf)}`);
+    if (!(sf > 0 && sf < 1)) throw new PromQLError('execution', `invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatFloatF6(sf)}`);
+    if (!(tf > 0 && tf < 1)) throw new PromQLError('execution', `invalid trend factor. Expected: 0 < tf < 1, got: ${formatFloatF6(tf)}`);
     const fl = s.floats;
     if (fl.length < 2) {
       if (fl.length === 1 && s.histograms.length > 0) {

@@ -4,26 +4,11 @@ import type { FloatHistogram } from '../value.js';
 import { histogramCompact } from './arith.js';
 import { type HistogramBucket, negativeBuckets, positiveBuckets, zeroBucket } from './iterate.js';
 import { CounterResetHint, usesCustomBuckets } from './types.js';
-
-/** A float as Go's %g / %v print it: shortest digits, exponent form below 1e-4 and from 1e6 on. */
-export function formatGoFloat(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const e = x.toExponential(); // shortest round-trip digits, e.g. "1.5e+7"
-  const at = e.indexOf('e');
-  const exp = Number(e.slice(at + 1));
-  if (exp < -4 || exp >= 6) {
-    const digits = String(Math.abs(exp)).padStart(2, '0');
-    return `${e.slice(0, at)}e${exp < 0 ? '-' : '+'}${digits}`;
-  }
-  return String(x);
-}
+import { formatFloatG } from '../../util/go-strconv.js';
 
 /** A bucket as Prometheus's Bucket.String(): "(1,2]:3", "[-0.001,0.001]:1". */
 export function formatBucket(b: HistogramBucket): string {
-  return `${b.lowerInclusive ? '[' : '('}${formatGoFloat(b.lower)},${formatGoFloat(b.upper)}${b.upperInclusive ? ']' : ')'}:${formatGoFloat(b.count)}`;
+  return `${b.lowerInclusive ? '[' : '('}${formatFloatG(b.lower)},${formatFloatG(b.upper)}${b.upperInclusive ? ']' : ')'}:${formatFloatG(b.count)}`;
 }
 
 /**
@@ -31,7 +16,7 @@ export function formatBucket(b: HistogramBucket): string {
  * the highest, e.g. "{count:4, sum:5, (0.5,1]:1, (1,2]:2, (2,4]:1}".
  */
 export function formatHistogram(h: FloatHistogram): string {
-  const parts = [`count:${formatGoFloat(h.count)}`, `sum:${formatGoFloat(h.sum)}`];
+  const parts = [`count:${formatFloatG(h.count)}`, `sum:${formatFloatG(h.sum)}`];
   const neg = negativeBuckets(h).filter((b) => b.count !== 0);
   for (let k = neg.length - 1; k >= 0; k--) parts.push(formatBucket(neg[k] as HistogramBucket));
   if (h.zeroCount !== 0 && !usesCustomBuckets(h)) parts.push(formatBucket(zeroBucket(h)));
@@ -54,17 +39,17 @@ export function formatTestExpression(h: FloatHistogram): string {
   const m = histogramCompact(h, Number.MAX_SAFE_INTEGER);
   const res: string[] = [];
   if (m.schema !== 0) res.push(`schema:${m.schema}`);
-  if (m.count !== 0) res.push(`count:${formatGoFloat(m.count)}`);
-  if (m.sum !== 0) res.push(`sum:${formatGoFloat(m.sum)}`);
-  if (m.zeroCount !== 0) res.push(`z_bucket:${formatGoFloat(m.zeroCount)}`);
-  if (m.zeroThreshold !== 0) res.push(`z_bucket_w:${formatGoFloat(m.zeroThreshold)}`);
-  if (usesCustomBuckets(m)) res.push(`custom_values:[${m.customValues.map(formatGoFloat).join(' ')}]`);
+  if (m.count !== 0) res.push(`count:${formatFloatG(m.count)}`);
+  if (m.sum !== 0) res.push(`sum:${formatFloatG(m.sum)}`);
+  if (m.zeroCount !== 0) res.push(`z_bucket:${formatFloatG(m.zeroCount)}`);
+  if (m.zeroThreshold !== 0) res.push(`z_bucket_w:${formatFloatG(m.zeroThreshold)}`);
+  if (usesCustomBuckets(m)) res.push(`custom_values:[${m.customValues.map(formatFloatG).join(' ')}]`);
   const hint = HINT_TEXT[m.counterResetHint];
   if (hint !== undefined) res.push(hint);
   const side = (bucketsKey: string, offsetKey: string, spans: FloatHistogram['positiveSpans'], buckets: number[]): void => {
     const first = spans[0];
     if (first !== undefined && first.offset !== 0) res.push(`${offsetKey}:${first.offset}`);
-    if (buckets.length > 0) res.push(`${bucketsKey}:[${buckets.map(formatGoFloat).join(' ')}]`);
+    if (buckets.length > 0) res.push(`${bucketsKey}:[${buckets.map(formatFloatG).join(' ')}]`);
   };
   side('buckets', 'offset', m.positiveSpans, m.positiveBuckets);
   side('n_buckets', 'n_offset', m.negativeSpans, m.negativeBuckets);

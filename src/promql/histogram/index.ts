@@ -38,11 +38,11 @@ export {
   nativeHistogramQuantileNaNSkewInfo,
 } from './errors.js';
 export type { HistogramErrorReason, HistogramOperation } from './errors.js';
-export { formatBucket, formatGoFloat, formatHistogram, formatTestExpression } from './format.js';
+export { formatBucket, formatHistogram, formatTestExpression } from './format.js';
 export { combineCounterResetHints } from './hints.js';
 export { allBuckets, bucketBoundaryRule, negativeBuckets, positiveBuckets, zeroBucket } from './iterate.js';
-export type { HistogramBucket } from './iterate.js';
-export { HistogramKahanSum, kahanSumInc } from './kahan.js';
+export type { BucketBoundFn, HistogramBucket } from './iterate.js';
+export { HistogramKahanSum } from './kahan.js';
 export { detectCounterReset } from './reset.js';
 export {
   histogramAvg,

@@ -15,15 +15,21 @@ export interface HistogramBucket {
   index: number;
 }
 
-function makeBucket(index: number, count: number, schema: number, positive: boolean, customValues: readonly number[]): HistogramBucket {
+/**
+ * The upper bound of bucket idx of a schema (the lower one: idx - 1), as getBound. The query API
+ * passes its own, which reproduces Prometheus's table of exponential bounds (querier/api/bounds.ts).
+ */
+export type BucketBoundFn = (idx: number, schema: number, customValues: readonly number[]) => number;
+
+function makeBucket(index: number, count: number, schema: number, positive: boolean, customValues: readonly number[], bound: BucketBoundFn): HistogramBucket {
   let lower: number;
   let upper: number;
   if (positive) {
-    upper = getBound(index, schema, customValues);
-    lower = getBound(index - 1, schema, customValues);
+    upper = bound(index, schema, customValues);
+    lower = bound(index - 1, schema, customValues);
   } else {
-    lower = -getBound(index, schema, customValues);
-    upper = -getBound(index - 1, schema, customValues);
+    lower = -bound(index, schema, customValues);
+    upper = -bound(index - 1, schema, customValues);
   }
   if (isCustomBucketsSchema(schema)) return { lower, upper, lowerInclusive: index === 0, upperInclusive: true, count, index };
   return { lower, upper, lowerInclusive: lower < 0, upperInclusive: upper > 0, count, index };
@@ -35,16 +41,16 @@ export function zeroBucket(h: FloatHistogram): HistogramBucket {
 }
 
 /** Positive buckets, ascending (Prometheus PositiveBucketIterator). */
-export function positiveBuckets(h: FloatHistogram): HistogramBucket[] {
+export function positiveBuckets(h: FloatHistogram, bound: BucketBoundFn = getBound): HistogramBucket[] {
   const l = decodeBuckets(h.positiveSpans, h.positiveBuckets);
-  return l.idx.map((i, k) => makeBucket(i, l.cnt[k] as number, h.schema, true, h.customValues));
+  return l.idx.map((i, k) => makeBucket(i, l.cnt[k] as number, h.schema, true, h.customValues, bound));
 }
 
 /** Negative buckets, from the zero bucket downwards (Prometheus NegativeBucketIterator). */
-export function negativeBuckets(h: FloatHistogram): HistogramBucket[] {
+export function negativeBuckets(h: FloatHistogram, bound: BucketBoundFn = getBound): HistogramBucket[] {
   if (isCustomBucketsSchema(h.schema)) return [];
   const l = decodeBuckets(h.negativeSpans, h.negativeBuckets);
-  return l.idx.map((i, k) => makeBucket(i, l.cnt[k] as number, h.schema, false, h.customValues));
+  return l.idx.map((i, k) => makeBucket(i, l.cnt[k] as number, h.schema, false, h.customValues, bound));
 }
 
 /** Where a bucket next to the zero bucket overlaps it, its bound is moved to the threshold. */
@@ -59,12 +65,12 @@ function clampToZeroBucket(b: HistogramBucket, zt: number): HistogramBucket {
  * ones (Prometheus AllBucketIterator). Empty buckets are included. The reverse order is
  * Prometheus's AllReverseBucketIterator.
  */
-export function allBuckets(h: FloatHistogram): HistogramBucket[] {
+export function allBuckets(h: FloatHistogram, bound: BucketBoundFn = getBound): HistogramBucket[] {
   const out: HistogramBucket[] = [];
-  const neg = negativeBuckets(h);
+  const neg = negativeBuckets(h, bound);
   for (let k = neg.length - 1; k >= 0; k--) out.push(clampToZeroBucket(neg[k] as HistogramBucket, h.zeroThreshold));
   if (h.zeroCount > 0) out.push(zeroBucket(h));
-  for (const b of positiveBuckets(h)) out.push(clampToZeroBucket(b, h.zeroThreshold));
+  for (const b of positiveBuckets(h, bound)) out.push(clampToZeroBucket(b, h.zeroThreshold));
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Compensated (Kahan-Babuska-Neumaier) summation: for floats as Prometheus's kahansum.Inc, and an
+// Compensated (Kahan-Babuska-Neumaier) summation of histograms (floats: ../../util/kahan.ts): an
 // accumulator that sums histograms with a compensation term for every count, for sum_over_time,
 // avg_over_time, sum and avg where many histograms of very different magnitudes are added.
 import type { FloatHistogram } from '../value.js';
@@ -9,18 +9,7 @@ import { HistogramIncompatibleSchemaError } from './errors.js';
 import type { HistogramOpNotes } from './arith.js';
 import { usesCustomBuckets } from './types.js';
 import { zeroCountForLargerThreshold } from './zero-bucket.js';
-
-/**
- * One step of Neumaier's compensated sum: returns the new sum and compensation; the total is
- * their sum. The compensation is reset when the sum becomes infinite.
- */
-export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (t === Infinity || t === -Infinity) c = 0;
-  else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
-}
+import { kahanSumInc } from '../../util/kahan.js';
 
 /** A sum and its compensation. */
 type Cell = [number, number];

@@ -3,7 +3,7 @@
 // HistogramQuantile / HistogramFraction and promql/functions.go).
 import type { FloatHistogram } from '../value.js';
 import { allBuckets, type HistogramBucket } from './iterate.js';
-import { kahanSumInc } from './kahan.js';
+import { kahanSumInc } from '../../util/kahan.js';
 import { usesCustomBuckets } from './types.js';
 
 /**

@@ -3,17 +3,9 @@
 import type { AtModifier, DurationExpr, Expr, MatrixSelector, SubqueryExpr } from '../ast.js';
 import { Bail, type BuildContext, type Mutable, type SyntaxNode } from './build-context.js';
 import { duration } from './build-durations.js';
+import { formatFloatF6 } from '../../util/go-strconv.js';
 
 const MAX_TS_SECONDS = 9223372036854775807;
-
-/** Go's %f. */
-function goFormatF(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (Math.abs(v) >= 1e21) return `${BigInt(v).toString()}.000000`;
-  return v.toFixed(6);
-}
 
 export function matrixSelector(ctx: BuildContext, e: Expr, n: SyntaxNode): MatrixSelector {
   const [, dur] = ctx.kids(n);
@@ -89,7 +81,7 @@ export function atExpr(ctx: BuildContext, e: Expr, n: SyntaxNode): Expr {
   } else if (arg.name === 'NumberDurationLiteral') {
     const ts = ctx.numberLiteral(arg).val;
     if (!Number.isFinite(ts) || ts >= MAX_TS_SECONDS || ts <= -MAX_TS_SECONDS) {
-      ctx.fail(`timestamp out of bounds for @ modifier: ${goFormatF(ts)}`, e.pos.start, e.pos.end, end);
+      ctx.fail(`timestamp out of bounds for @ modifier: ${formatFloatF6(ts)}`, e.pos.start, e.pos.end, end);
       at = { kind: 'time', ms: 0 };
     } else {
       const x = ts * 1000;

@@ -16,13 +16,13 @@ import type {
   VectorMatchCardinality,
   VectorSelector,
 } from '../ast.js';
+import { isSetOperator, typeOf } from '../ast.js';
 import { EXPERIMENTAL_AGGREGATIONS, FUNCTION_SIGNATURES } from '../functions/signatures.js';
 import { Bail, BuildContext, type Mutable, type RawMatching, type SyntaxNode } from './build-context.js';
 import { duration } from './build-durations.js';
 import { atExpr, extendedRange, matrixSelector, offsetExpr, subquery } from './build-modifiers.js';
 import { compileMatcher } from './matchers.js';
 import { goQuoteString, type Token } from './tokens.js';
-import { exprType as typeOf } from './types.js';
 
 export { Bail, type ParseOptions, type PendingError, type RawMatching } from './build-context.js';
 
@@ -48,16 +48,6 @@ const AGGREGATE_OPS: Readonly<Record<string, AggregateOp>> = {
 
 const MATCH_OPS: Readonly<Record<string, LabelMatcher['type']>> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
 
-const COMPARISONS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
-const SET_OPS: ReadonlySet<BinaryOp> = new Set<BinaryOp>(['and', 'or', 'unless']);
-
-export function isComparison(op: BinaryOp): boolean {
-  return COMPARISONS.has(op);
-}
-
-export function isSetOperator(op: BinaryOp): boolean {
-  return SET_OPS.has(op);
-}
 
 type ChainItem =
   | { readonly kind: 'atom'; readonly node: SyntaxNode }

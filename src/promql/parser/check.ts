@@ -1,10 +1,10 @@
 // Prometheus's checkAST: type checks and the semantic rules run after a clean parse, in the
 // same order (children before their parent), so the first error is the one Prometheus reports.
-import type { BinaryExpr, Expr, PosRange, ValueType, VectorSelector } from '../ast.js';
+import { type BinaryExpr, type Expr, isComparison, isSetOperator, type PosRange, typeOf, type ValueType, type VectorSelector } from '../ast.js';
 import { argTypeAt, maxArgs, minArgs } from '../functions/signatures.js';
-import { isComparison, isSetOperator, type RawMatching } from './build.js';
+import type { RawMatching } from './build.js';
 import { compileMatcher } from './matchers.js';
-import { exprType as typeOf } from './types.js';
+import { isSpace } from './lexer.js';
 import { goQuoteString } from './tokens.js';
 
 export class CheckError extends Error {
@@ -26,10 +26,6 @@ export function documentedType(t: ValueType): string {
     default:
       return t;
   }
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 export function checkExpr(query: string, root: Expr, raw: { get(e: BinaryExpr): RawMatching | undefined }): void {

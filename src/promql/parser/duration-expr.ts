@@ -3,7 +3,7 @@
 import type { DurationExpr, Expr } from '../ast.js';
 import { PromQLError } from '../engine/api.js';
 import { formatDurationMs } from './duration.js';
-import { formatNumber } from './literals.js';
+import { formatFloatG } from '../../util/go-strconv.js';
 
 export class DurationEvalError extends Error {}
 
@@ -100,7 +100,7 @@ export function secondsToMs(seconds: number): number {
 export function formatDurationExpr(e: DurationExpr): string {
   switch (e.type) {
     case 'DurationNumber':
-      if (!e.duration) return formatNumber(e.seconds);
+      if (!e.duration) return formatFloatG(e.seconds);
       return formatDurationMs(Math.round(e.seconds * 1000));
     case 'DurationStep':
       return 'step()';

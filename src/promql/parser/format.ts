@@ -5,7 +5,7 @@ import type { AtModifier, BinaryExpr, DurationExpr, Expr, VectorSelector } from 
 import { compareStrings, formatLabelName } from '../../tsdb/labels/index.js';
 import { formatDurationMs } from './duration.js';
 import { formatDurationExpr } from './duration-expr.js';
-import { formatNumber } from './literals.js';
+import { formatFloatG } from '../../util/go-strconv.js';
 import { goQuoteString } from './tokens.js';
 
 function labelList(names: readonly string[]): string {
@@ -60,7 +60,7 @@ function numberString(val: number, duration: boolean | undefined): string {
     const ms = Math.round(val * 1000);
     return ms < 0 ? `-${formatDurationMs(-ms)}` : formatDurationMs(ms);
   }
-  return formatNumber(val);
+  return formatFloatG(val);
 }
 
 function matchingString(e: BinaryExpr): string {
@@ -74,10 +74,10 @@ function matchingString(e: BinaryExpr): string {
     }
     const f = vm.fill;
     if (f !== undefined) {
-      if (f.lhs !== null && f.rhs !== null && Object.is(f.lhs, f.rhs)) matching += ` fill(${formatNumber(f.lhs)})`;
+      if (f.lhs !== null && f.rhs !== null && Object.is(f.lhs, f.rhs)) matching += ` fill(${formatFloatG(f.lhs)})`;
       else {
-        if (f.lhs !== null) matching += ` fill_left(${formatNumber(f.lhs)})`;
-        if (f.rhs !== null) matching += ` fill_right(${formatNumber(f.rhs)})`;
+        if (f.lhs !== null) matching += ` fill_left(${formatFloatG(f.lhs)})`;
+        if (f.rhs !== null) matching += ` fill_right(${formatFloatG(f.rhs)})`;
       }
     }
   }

@@ -26,7 +26,6 @@ export {
   formatDurationExpr,
   type DurationContext,
 } from './duration-expr.js';
-export { formatNumber } from './literals.js';
 
 interface Candidate {
   readonly message: string;

@@ -21,7 +21,13 @@ export interface LexResult {
 
 const EOF = -1;
 
-function isSpace(c: number): boolean {
+const SINGLE_CHAR_TOKENS: ReadonlyMap<number, TokenKind> = new Map<number, TokenKind>([
+  [0x2c, 'COMMA'], [0x2b, 'ADD'], [0x2d, 'SUB'], [0x2a, 'MUL'], [0x2f, 'DIV'], [0x25, 'MOD'], [0x5e, 'POW'],
+  [0x28, 'LEFT_PAREN'], [0x29, 'RIGHT_PAREN'],
+]);
+
+/** The white space between PromQL tokens (Prometheus isSpace). */
+export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
@@ -157,27 +163,6 @@ class Lexer {
         if (this.bracketOpen) this.fail('unclosed left bracket');
         this.emit('EOF');
         return false;
-      case 0x2c: // ,
-        this.emit('COMMA');
-        return true;
-      case 0x2a: // *
-        this.emit('MUL');
-        return true;
-      case 0x2f: // /
-        this.emit('DIV');
-        return true;
-      case 0x25: // %
-        this.emit('MOD');
-        return true;
-      case 0x2b: // +
-        this.emit('ADD');
-        return true;
-      case 0x2d: // -
-        this.emit('SUB');
-        return true;
-      case 0x5e: // ^
-        this.emit('POW');
-        return true;
       case 0x3d: {
         // =
         const t = this.peek();
@@ -223,15 +208,6 @@ class Lexer {
       case 0x60: // `
         this.rawString();
         return true;
-      case 0x28: // (
-        this.emit('LEFT_PAREN');
-        this.parenDepth++;
-        return true;
-      case 0x29: // )
-        this.emit('RIGHT_PAREN');
-        this.parenDepth--;
-        if (this.parenDepth < 0) this.failAfterEmit(`unexpected right parenthesis ${goQuoteRune(r)}`);
-        return true;
       case 0x7b: // {
         this.emit('LEFT_BRACE');
         this.braceOpen = true;
@@ -256,6 +232,7 @@ class Lexer {
       default:
         break;
     }
+    if (this.operatorOrParen(r)) return true;
     if (isSpace(r)) {
       this.skipSpaces();
       return true;
@@ -286,6 +263,16 @@ class Lexer {
     this.fail(`unexpected character: ${goQuoteRune(r)}`);
   }
 
+  /** The tokens both lexStatements and lexDurationExpr read the same way: , + - * / % ^ ( ) */
+  operatorOrParen(r: number): boolean {
+    const kind = SINGLE_CHAR_TOKENS.get(r);
+    if (kind === undefined) return false;
+    this.emit(kind);
+    if (r === 0x28) this.parenDepth++;
+    else if (r === 0x29 && --this.parenDepth < 0) this.failAfterEmit(`unexpected right parenthesis ${goQuoteRune(r)}`);
+    return true;
+  }
+
   /** lexDurationExpr: right after `[` (until the first number or duration) */
   durationExpr(): boolean {
     const r = this.next();
@@ -305,39 +292,10 @@ class Lexer {
         if (this.gotColon) this.failAfterEmit('unexpected repeated colon in duration expression');
         this.gotColon = true;
         return true;
-      case 0x28:
-        this.emit('LEFT_PAREN');
-        this.parenDepth++;
-        return true;
-      case 0x29:
-        this.emit('RIGHT_PAREN');
-        this.parenDepth--;
-        if (this.parenDepth < 0) this.failAfterEmit(`unexpected right parenthesis ${goQuoteRune(r)}`);
-        return true;
-      case 0x2b:
-        this.emit('ADD');
-        return true;
-      case 0x2d:
-        this.emit('SUB');
-        return true;
-      case 0x2a:
-        this.emit('MUL');
-        return true;
-      case 0x2f:
-        this.emit('DIV');
-        return true;
-      case 0x25:
-        this.emit('MOD');
-        return true;
-      case 0x5e:
-        this.emit('POW');
-        return true;
-      case 0x2c:
-        this.emit('COMMA');
-        return true;
       default:
         break;
     }
+    if (this.operatorOrParen(r)) return true;
     if (isSpace(r)) {
       this.skipSpaces();
       return true;

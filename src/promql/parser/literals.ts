@@ -204,26 +204,3 @@ export function unquoteString(s: string): string {
   }
   return decodeUtf8Escaped(bytes);
 }
-
-// ---- number printing ----------------------------------------------------------------------
-
-/** Go's fmt.Sprint(float64) (strconv.FormatFloat(f, 'g', -1, 64)): 1, 0.5, 1e+06, 1e-05, +Inf, NaN. */
-export function formatNumber(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  const [mant, expStr] = Math.abs(f).toExponential().split('e') as [string, string];
-  const digs = mant.replace('.', '');
-  const exp = Number(expStr);
-  const sign = f < 0 ? '-' : '';
-  if (exp < -4 || exp >= 6) {
-    // %e form: d.ddde±XX
-    const m = digs.length > 1 ? `${digs[0]}.${digs.slice(1)}` : digs;
-    const e = Math.abs(exp) < 10 ? `0${Math.abs(exp)}` : String(Math.abs(exp));
-    return `${sign}${m}e${exp < 0 ? '-' : '+'}${e}`;
-  }
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digs}`;
-  if (exp + 1 >= digs.length) return sign + digs + '0'.repeat(exp + 1 - digs.length);
-  return `${sign}${digs.slice(0, exp + 1)}.${digs.slice(exp + 1)}`;
-}

@@ -1,6 +1,8 @@
 // Token kinds of Prometheus's PromQL lexer (promql/parser/lex.go) and how its parser names them
 // in error messages ("unexpected <op:*>", `unexpected identifier "foo"`, "unexpected end of input").
 
+import { isGoPrintable, quoteCodePoint } from '../../tsdb/labels/strings.js';
+
 export type TokenKind =
   | 'EOF'
   | 'IDENTIFIER'
@@ -203,48 +205,15 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-const HEX = '0123456789abcdef';
-
-/** Go's unicode.IsPrint for one code point. */
-export function isGoPrintable(cp: number): boolean {
-  if (cp === 0x20) return true;
-  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return false;
-  if (cp >= 0xd800 && cp <= 0xdfff) return false;
-  return PRINTABLE.test(String.fromCodePoint(cp));
-}
-
 /**
- * Go's escaping of one code point inside %q. `quote` is the quote character in use.
- * Code points U+DC80..U+DCFF that stand alone stand for raw bytes 0x80..0xFF (see
- * unquoteString) and print as \xNN.
+ * Go's escaping of one code point inside %q (tsdb/labels quoteCodePoint). `quote` is the quote
+ * character in use. Code points U+DC80..U+DCFF that stand alone stand for raw bytes 0x80..0xFF
+ * (see unquoteString) and print as \xNN.
  */
 function escapeCodePoint(cp: number, quote: number): string {
-  if (cp === quote || cp === 0x5c) return '\\' + String.fromCharCode(cp);
-  switch (cp) {
-    case 0x07:
-      return '\\a';
-    case 0x08:
-      return '\\b';
-    case 0x0c:
-      return '\\f';
-    case 0x0a:
-      return '\\n';
-    case 0x0d:
-      return '\\r';
-    case 0x09:
-      return '\\t';
-    case 0x0b:
-      return '\\v';
-    default:
-      break;
-  }
-  if (cp >= 0xdc80 && cp <= 0xdcff) return '\\x' + HEX[(cp - 0xdc00) >> 4] + HEX[cp & 15];
+  if (cp >= 0xdc80 && cp <= 0xdcff) return `\\x${(cp - 0xdc00).toString(16)}`;
   if (cp >= 0xd800 && cp <= 0xdfff) return '\\ufffd';
-  if (isGoPrintable(cp)) return String.fromCodePoint(cp);
-  if (cp < 0x20 || cp === 0x7f) return '\\x' + HEX[cp >> 4] + HEX[cp & 15];
-  if (cp < 0x10000) return '\\u' + cp.toString(16).padStart(4, '0');
-  return '\\U' + cp.toString(16).padStart(8, '0');
+  return quoteCodePoint(cp, quote);
 }
 
 function* codePoints(s: string): Generator<number> {

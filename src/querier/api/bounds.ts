@@ -3,6 +3,7 @@
 // are not all the correctly rounded 2^(i/2^schema)/2 that Math.pow would give: the table is
 // reproduced so that the API prints Prometheus's exact boundaries. Schema s uses every
 // 2^(8-s)-th entry of the schema 8 row, which is how Prometheus's rows relate.
+import { getBound as engineGetBound } from '../../promql/histogram/index.js';
 
 /** Prometheus exponentialBounds[8]: 2^(i/256)/2 for i in [0, 256), as Prometheus tabulates them. */
 const SCHEMA8_BOUNDS: readonly number[] = [
@@ -72,22 +73,12 @@ const SCHEMA8_BOUNDS: readonly number[] = [
   0.9892280131939752, 0.9919100824251095, 0.9945994234836328, 0.9972960560854698,
 ];
 
-export const CUSTOM_BUCKETS_SCHEMA = -53;
-
-/** Upper boundary of bucket idx (lower boundary: idx - 1) for a schema (Prometheus getBound). */
+/**
+ * Upper boundary of bucket idx (lower boundary: idx - 1) for a schema (Prometheus getBound).
+ * Custom buckets and schemas <= 0 have no fractions to tabulate: the engine's getBound serves.
+ */
 export function getBound(idx: number, schema: number, customValues: readonly number[]): number {
-  if (schema === CUSTOM_BUCKETS_SCHEMA) {
-    const n = customValues.length;
-    if (idx === n) return Infinity;
-    if (idx === -1) return -Infinity;
-    if (idx > n || idx < -1) throw new RangeError(`index ${idx} out of bounds for custom bounds of length ${n}`);
-    return customValues[idx] as number;
-  }
-  if (schema < 0) {
-    const exp = idx * 2 ** -schema;
-    if (exp === 1024) return Number.MAX_VALUE;
-    return 2 ** exp;
-  }
+  if (schema <= 0) return engineGetBound(idx, schema, customValues);
   if (schema > 8) throw new RangeError(`unsupported histogram schema ${schema}`);
   const fracIdx = idx & ((1 << schema) - 1);
   const frac = SCHEMA8_BOUNDS[fracIdx << (8 - schema)] as number;

@@ -12,46 +12,12 @@
 //   none is left;
 // - strings escaped as Prometheus's jsoniter does: <, >, & as \u escapes, control characters
 //   other than \n \r \t as \u00XX, U+2028/9 as they are.
+import { allBuckets, bucketBoundaryRule } from '../../promql/histogram/index.js';
 import type { FloatHistogram, Labels, QueryValue, Sample, Series } from '../../promql/value.js';
+import { formatFloatE, formatFloatF } from '../../util/go-strconv.js';
 import { getBound } from './bounds.js';
 
 // ---- numbers -----------------------------------------------------------------------------------
-
-/** Shortest round-trip digits (no dot) and decimal exponent of |f| (f finite, non-zero). */
-function shortestDigits(f: number): { digits: string; exp: number } {
-  const e = Math.abs(f).toExponential(); // shortest round-trip digits, as Go's 'e' with -1
-  const at = e.indexOf('e');
-  return { digits: e.slice(0, at).replace('.', ''), exp: Number(e.slice(at + 1)) };
-}
-
-/** Go's strconv.FormatFloat(f, 'f', -1, 64). */
-export function formatFloatF(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  const sign = f < 0 ? '-' : '';
-  const { digits, exp } = shortestDigits(f);
-  if (exp >= 0) {
-    const intLen = exp + 1;
-    if (digits.length <= intLen) return sign + digits + '0'.repeat(intLen - digits.length);
-    return `${sign}${digits.slice(0, intLen)}.${digits.slice(intLen)}`;
-  }
-  return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-}
-
-/** Go's strconv.FormatFloat(f, 'e', -1, 64): "1e+21", "1.5e-07" (two exponent digits at least). */
-export function formatFloatE(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0e+00' : '0e+00';
-  const sign = f < 0 ? '-' : '';
-  const { digits, exp } = shortestDigits(f);
-  const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-  const ae = Math.abs(exp);
-  return `${sign}${mant}e${exp < 0 ? '-' : '+'}${ae < 10 ? '0' : ''}${ae}`;
-}
 
 /** A sample value as Prometheus's JSON writes it (jsonutil.MarshalFloat), without quotes. */
 export function formatSampleValue(f: number): string {
@@ -125,70 +91,15 @@ export function formatLabels(ls: Labels, dropName = false): string {
 
 // ---- histograms --------------------------------------------------------------------------------
 
-interface Bucket {
-  lower: number;
-  upper: number;
-  lowerInclusive: boolean;
-  upperInclusive: boolean;
-  count: number;
-}
-
-/** Prometheus's bucket iterator over one side's spans and absolute counts. */
-function* sideBuckets(h: FloatHistogram, positive: boolean): Generator<Bucket> {
-  const spans = positive ? h.positiveSpans : h.negativeSpans;
-  const counts = positive ? h.positiveBuckets : h.negativeBuckets;
-  const custom = h.schema === -53;
-  let idx = 0;
-  let k = 0;
-  for (let s = 0; s < spans.length; s++) {
-    const span = spans[s]!;
-    idx += span.offset;
-    for (let j = 0; j < span.length; j++, idx++, k++) {
-      if (k >= counts.length) return;
-      const count = counts[k] as number;
-      let lower: number;
-      let upper: number;
-      if (positive) {
-        upper = getBound(idx, h.schema, h.customValues);
-        lower = getBound(idx - 1, h.schema, h.customValues);
-      } else {
-        lower = -getBound(idx, h.schema, h.customValues);
-        upper = -getBound(idx - 1, h.schema, h.customValues);
-      }
-      const lowerInclusive = custom ? lower === -Infinity : lower < 0;
-      const upperInclusive = custom ? true : upper > 0;
-      yield { lower, upper, lowerInclusive, upperInclusive, count };
-    }
-  }
-}
-
-/** Prometheus's FloatHistogram.AllBucketIterator: negative (from the lowest), zero, positive. */
-export function* allBuckets(h: FloatHistogram): Generator<Bucket> {
-  const zt = h.zeroThreshold;
-  const neg = [...sideBuckets(h, false)].reverse(); // NegativeReverseBucketIterator
-  for (const b of neg) {
-    if (b.upper < 0 && b.upper > -zt) b.upper = -zt;
-    else if (b.lower > 0 && b.lower < zt) b.lower = zt;
-    yield b;
-  }
-  if (h.zeroCount > 0) yield { lower: -zt, upper: zt, lowerInclusive: true, upperInclusive: true, count: h.zeroCount };
-  for (const b of sideBuckets(h, true)) {
-    if (b.lower > 0 && b.lower < zt) b.lower = zt;
-    else if (b.upper < 0 && b.upper > -zt) b.upper = -zt;
-    yield b;
-  }
-}
-
 /** A native histogram as Prometheus's JSON writes it (jsonutil.MarshalHistogram). */
 export function formatHistogram(h: FloatHistogram): string {
   let out = `{"count":"${formatSampleValue(h.count)}","sum":"${formatSampleValue(h.sum)}"`;
   let found = false;
-  for (const b of allBuckets(h)) {
+  for (const b of allBuckets(h, getBound)) {
     if (b.count === 0) continue;
     out += found ? ',' : ',"buckets":[';
     found = true;
-    const rule = b.lowerInclusive ? (b.upperInclusive ? 3 : 1) : b.upperInclusive ? 0 : 2;
-    out += `[${rule},"${formatSampleValue(b.lower)}","${formatSampleValue(b.upper)}","${formatSampleValue(b.count)}"]`;
+    out += `[${bucketBoundaryRule(b)},"${formatSampleValue(b.lower)}","${formatSampleValue(b.upper)}","${formatSampleValue(b.count)}"]`;
   }
   if (found) out += ']';
   return `${out}}`;

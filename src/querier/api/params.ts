@@ -2,6 +2,9 @@
 // (web/api/v1/api.go parseTime, parseDuration, parseLimitParam, parseTimeParam) with the same
 // error messages. Times are ms since the epoch, durations ms.
 import { PromQLError } from '../../promql/engine/api.js';
+import { parseDuration } from '../../promql/parser/index.js';
+import { goQuote } from '../../tsdb/labels/index.js';
+import { parseGoFloat } from '../../util/go-strconv.js';
 import { MAX_TIME_MS, MIN_TIME_MS } from '../ingester-queryable.js';
 
 /** Prometheus's MinTime / MaxTime formatted as RFC 3339 (accepted as times, as Prometheus does). */
@@ -13,61 +16,9 @@ export function invalidParam(name: string, why: string): PromQLError {
   return new PromQLError('bad_data', `invalid parameter ${goQuote(name)}: ${why}`);
 }
 
-/** Go's %q for the strings that show up in these messages (ASCII-safe escaping). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd'; // lone surrogate: Go sees invalid UTF-8
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
-// ---- Go's strconv.ParseFloat -------------------------------------------------------------------
-
-const DECIMAL = /^[+-]?(?:\d+(?:_\d+)*\.?(?:\d+(?:_\d+)*)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+(?:_\d+)*)?$/;
-const HEX = /^([+-]?)0[xX]_?((?:[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)?\.?(?:[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)?)[pP]([+-]?\d+(?:_\d+)*)$/;
-const SPECIAL = /^([+-]?)(inf|infinity)$/i;
-
-/**
- * Go's strconv.ParseFloat(s, 64): a decimal or hex float, inf/infinity with an optional sign, or
- * nan. Undefined when Go would return an error (syntax, or out of range: ±1e400 is an error).
- * Underscores are accepted only with a base prefix, as Go does.
- */
-export function parseGoFloat(s: string): number | undefined {
-  if (s === '') return undefined;
-  const sp = SPECIAL.exec(s);
-  if (sp !== null) return sp[1] === '-' ? -Infinity : Infinity;
-  if (/^nan$/i.test(s)) return NaN;
-  if (DECIMAL.test(s)) {
-    if (s.includes('_')) return undefined; // decimal: no underscores in Go
-    const f = Number(s.replace(/^\+/, ''));
-    if (!Number.isFinite(f)) return undefined; // ErrRange
-    return f;
-  }
-  const h = HEX.exec(s);
-  if (h !== null) {
-    const mant = (h[2] as string).replace(/_/g, '');
-    if (mant === '' || mant === '.') return undefined;
-    const [ip = '', fp = ''] = mant.split('.');
-    let m = 0;
-    for (const c of ip) m = m * 16 + parseInt(c, 16);
-    let scale = 1;
-    for (const c of fp) {
-      scale /= 16;
-      m += parseInt(c, 16) * scale;
-    }
-    const f = m * 2 ** Number((h[3] as string).replace(/_/g, ''));
-    if (!Number.isFinite(f)) return undefined;
-    return h[1] === '-' ? -f : f;
-  }
-  return undefined;
+/** The message of a caught error (its text when it is not an Error). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Go's math.Round: half away from zero (JS's Math.round goes half up). */
@@ -143,28 +94,14 @@ export function parseTimeParam(form: FormValues, name: string, def: number): num
 
 // ---- durations ---------------------------------------------------------------------------------
 
-const DURATION_UNITS: Array<[string, number]> = [
-  ['y', 365 * 24 * 3_600_000], ['w', 7 * 24 * 3_600_000], ['d', 24 * 3_600_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1],
-];
-
 /** prometheus/common model.ParseDuration ("1h30m", "5m", "0"); undefined when invalid. */
 export function parsePromDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  if (s === '') return undefined;
-  let rest = s;
-  let total = 0;
-  let lastPos = -1;
-  while (rest !== '') {
-    const m = /^(\d+)([a-z]+)/.exec(rest);
-    if (m === null) return undefined;
-    const pos = DURATION_UNITS.findIndex(([u]) => u === m[2]);
-    if (pos < 0 || pos <= lastPos) return undefined;
-    lastPos = pos;
-    total += Number(m[1]) * (DURATION_UNITS[pos] as [string, number])[1];
-    if (total > 9_223_372_036_854) return undefined; // beyond int64 nanoseconds
-    rest = rest.slice(m[0].length);
+  try {
+    return parseDuration(s);
+  } catch (e) {
+    if (e instanceof PromQLError) return undefined;
+    throw e;
   }
-  return total;
 }
 
 /**

@@ -19,15 +19,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MuninnError } from '../../errors/index.js';
 import type { Logger } from '../../log/index.js';
 import type { Expr } from '../../promql/ast.js';
+import type { StorageMatcher } from '../../promql/value.js';
 import { PromQLError, type QueryResult } from '../../promql/engine/api.js';
 import { formatExpr, parseExpr } from '../../promql/parser/index.js';
 import { type HttpServer, sendText } from '../../server/http.js';
 import type { RequestContext } from '../../server/router.js';
 import { type TenancyOptions, tenantFromHeaders } from '../../tenant/index.js';
-import { MAX_TIME_MS, MIN_TIME_MS, compareLabels } from '../ingester-queryable.js';
+import { isValidLabelName } from '../../promql/engine/labels.js';
+import { goQuote, isLegacyLabelName } from '../../tsdb/labels/index.js';
+import { MAX_TIME_MS, MIN_TIME_MS, compareLabels, mergeSortedUnique } from '../ingester-queryable.js';
 import type { Querier, QueryEngine } from '../querier.js';
 import { formatLabels, formatQueryData, toJson } from './format.js';
-import { FormValues, goQuote, invalidParam, parseDurationParam, parseLimit, parseTime, parseTimeParam } from './params.js';
+import { FormValues, errorMessage, invalidParam, parseDurationParam, parseLimit, parseTime, parseTimeParam } from './params.js';
 import { QuerySignal, readForm } from './request.js';
 import { apiErrorOf, respondError, respondNoContent, respondSuccess } from './respond.js';
 import { hasSelectors, parseMatchersParam, unescapeName } from './selectors.js';
@@ -111,24 +114,10 @@ class QueryApi {
 
   /** Prometheus's `timeout` parameter and `lookback_delta` (extractQueryOpts). */
   private queryOptions(form: FormValues): { timeoutMs: number | undefined; lookbackDeltaMs: number | undefined } {
-    let timeoutMs: number | undefined;
     const to = form.value('timeout');
-    if (to !== '') {
-      try {
-        timeoutMs = parseDurationParam(to);
-      } catch (e) {
-        throw invalidParam('timeout', (e as Error).message);
-      }
-    }
-    let lookbackDeltaMs: number | undefined;
+    const timeoutMs = to === '' ? undefined : durationParam(to, (why) => invalidParam('timeout', why));
     const lb = form.value('lookback_delta');
-    if (lb !== '') {
-      try {
-        lookbackDeltaMs = parseDurationParam(lb);
-      } catch (e) {
-        throw new PromQLError('bad_data', `error parsing lookback delta duration: ${(e as Error).message}`);
-      }
-    }
+    const lookbackDeltaMs = lb === '' ? undefined : durationParam(lb, (why) => new PromQLError('bad_data', `error parsing lookback delta duration: ${why}`));
     return { timeoutMs, lookbackDeltaMs };
   }
 
@@ -146,12 +135,7 @@ class QueryApi {
     const start = timeParam(form, 'start');
     const end = timeParam(form, 'end');
     if (end < start) throw invalidParam('end', 'end timestamp must not be before start time');
-    let step: number;
-    try {
-      step = parseDurationParam(form.value('step'));
-    } catch (e) {
-      throw invalidParam('step', (e as Error).message);
-    }
+    const step = durationParam(form.value('step'), (why) => invalidParam('step', why));
     if (!(step > 0)) throw invalidParam('step', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     // Go: end.Sub(start) / step > 11000 in integer nanoseconds
     const stepNs = Math.trunc(step * 1e6);
@@ -232,30 +216,34 @@ class QueryApi {
   }
 
   async labelNames(form: FormValues, tenant: string, ctx: RequestContext, res: ServerResponse): Promise<void> {
-    const limit = parseLimit(form);
-    const start = parseTimeParam(form, 'start', MIN_TIME_MS);
-    const end = parseTimeParam(form, 'end', MAX_TIME_MS);
-    const sets = parseMatchersParam(form.all('match[]'));
     const ing = this.d.querier.ingesters;
-    const lists = await this.read(ctx, (signal) => Promise.all(sets.length === 0
-      ? [ing.labelNames(tenant, [], start, end, signal)]
-      : sets.map((m) => ing.labelNames(tenant, m, start, end, signal))));
-    this.respondStrings(res, unionSorted(lists), limit);
+    await this.labelStrings(form, ctx, res, (matchers, start, end, signal) => ing.labelNames(tenant, matchers, start, end, signal));
   }
 
   async labelValues(form: FormValues, tenant: string, ctx: RequestContext, res: ServerResponse): Promise<void> {
     let name = ctx.params.name ?? '';
     if (name.startsWith('U__')) name = unescapeName(name);
     if (!this.validLabelName(name)) throw new PromQLError('bad_data', `invalid label name: ${goQuote(name)}`);
+    const ing = this.d.querier.ingesters;
+    await this.labelStrings(form, ctx, res, (matchers, start, end, signal) => ing.labelValues(tenant, name, matchers, start, end, signal));
+  }
+
+  /**
+   * Label names or values: `limit`, `start`, `end`, then `match[]`; each selector is read on its
+   * own (none: all series), the answers merged, sorted and cut at the limit.
+   */
+  private async labelStrings(
+    form: FormValues,
+    ctx: RequestContext,
+    res: ServerResponse,
+    read: (matchers: readonly StorageMatcher[], start: number, end: number, signal: AbortSignal) => Promise<string[]>,
+  ): Promise<void> {
     const limit = parseLimit(form);
     const start = parseTimeParam(form, 'start', MIN_TIME_MS);
     const end = parseTimeParam(form, 'end', MAX_TIME_MS);
     const sets = parseMatchersParam(form.all('match[]'));
-    const ing = this.d.querier.ingesters;
-    const lists = await this.read(ctx, (signal) => Promise.all(sets.length === 0
-      ? [ing.labelValues(tenant, name, [], start, end, signal)]
-      : sets.map((m) => ing.labelValues(tenant, name, m, start, end, signal))));
-    this.respondStrings(res, unionSorted(lists), limit);
+    const lists = await this.read(ctx, (signal) => Promise.all((sets.length === 0 ? [[]] : sets).map((m) => read(m, start, end, signal))));
+    this.respondStrings(res, mergeSortedUnique(lists), limit);
   }
 
   private respondStrings(res: ServerResponse, list: string[], limit: number): void {
@@ -269,9 +257,7 @@ class QueryApi {
   }
 
   private validLabelName(name: string): boolean {
-    if (name === '') return false;
-    if (this.d.utf8Names === true) return !/[\ud800-\udfff]/.test(name.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
-    return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name);
+    return this.d.utf8Names === true ? isValidLabelName(name) : isLegacyLabelName(name);
   }
 
   /** Mimir's /api/v1/metadata: the ingesters keep no metric metadata, so the answer is always {}. */
@@ -316,10 +302,6 @@ class QueryApi {
   }
 }
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Prometheus parses the query when it creates it: parse errors are `invalid parameter "query"`. */
 function checkQuery(query: string): void {
   try {
@@ -338,13 +320,11 @@ function timeParam(form: FormValues, name: string): number {
   }
 }
 
-function unionSorted(lists: readonly (readonly string[])[]): string[] {
-  if (lists.length === 1) return [...(lists[0] as readonly string[])].sort(compareGo);
-  const set = new Set<string>();
-  for (const l of lists) for (const s of l) set.add(s);
-  return [...set].sort(compareGo);
-}
-
-function compareGo(a: string, b: string): number {
-  return compareLabels([a], [b]);
+/** A duration parameter (parseDurationParam); its error as `fail` words it. */
+function durationParam(value: string, fail: (why: string) => Error): number {
+  try {
+    return parseDurationParam(value);
+  } catch (e) {
+    throw fail(errorMessage(e));
+  }
 }

@@ -4,11 +4,7 @@ import type { Expr, LabelMatcher } from '../../promql/ast.js';
 import { parseMetricSelector } from '../../promql/parser/index.js';
 import type { StorageMatcher } from '../../promql/value.js';
 import { Matcher } from '../../tsdb/labels/index.js';
-import { invalidParam } from './params.js';
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+import { errorMessage, invalidParam } from './params.js';
 
 /** Whether an expression reads any series (parser.ExtractSelectors is not empty). */
 export function hasSelectors(e: Expr): boolean {

@@ -34,6 +34,13 @@ const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/; // printable ASCII except
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u; // Go's unicode.IsPrint minus the space
 const HEX = '0123456789abcdef';
 
+/** Go's unicode.IsPrint for one code point: letters, marks, numbers, punctuation, symbols, ASCII space. */
+export function isGoPrintable(cp: number): boolean {
+  if (cp >= 0x20 && cp < 0x7f) return true;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+  return PRINTABLE.test(String.fromCodePoint(cp));
+}
+
 /**
  * Go's strconv.Quote: a double-quoted string with Go escapes. Printable characters (letters,
  * marks, numbers, punctuation, symbols, ASCII space) stay as they are; \a \b \f \n \r \t \v \\ \"
@@ -62,12 +69,14 @@ export function goQuote(s: string): string {
   return out + '"';
 }
 
-function quoteCodePoint(cp: number): string {
+/**
+ * One code point (not a surrogate) inside a Go quoted literal, as strconv.Quote (quote `"`) and
+ * strconv.QuoteRune (quote `'`) escape it: the quote character and \ escaped, \a \b \f \n \r \t \v,
+ * printable characters as they are, other control characters \xNN, others \uNNNN or \UNNNNNNNN.
+ */
+export function quoteCodePoint(cp: number, quote = 0x22): string {
+  if (cp === quote || cp === 0x5c) return '\\' + String.fromCharCode(cp);
   switch (cp) {
-    case 0x22:
-      return '\\"';
-    case 0x5c:
-      return '\\\\';
     case 0x07:
       return '\\a';
     case 0x08:
@@ -85,10 +94,8 @@ function quoteCodePoint(cp: number): string {
     default:
       break;
   }
-  if (cp >= 0x20 && cp < 0x7f) return String.fromCharCode(cp);
+  if (isGoPrintable(cp)) return String.fromCodePoint(cp);
   if (cp < 0x20 || cp === 0x7f) return '\\x' + HEX[cp >> 4] + HEX[cp & 15];
-  const ch = String.fromCodePoint(cp);
-  if (PRINTABLE.test(ch)) return ch;
   if (cp < 0x10000) return '\\u' + cp.toString(16).padStart(4, '0');
   return '\\U' + cp.toString(16).padStart(8, '0');
 }
