@@ -35,6 +35,9 @@ export const schema = {
 export type MuninnConfig = ConfigOf<typeof schema>;
 export type RootConfig = Values<typeof rootConfig.options>;
 
+/** grpc-js moves each connection's max age by a random +-10%. */
+export const GRPC_CONNECTION_AGE_JITTER = 0.1;
+
 /** Margin left after the graceful-shutdown timeout for stopping the modules and exiting. */
 export const SHUTDOWN_MARGIN_MS = 1000;
 
@@ -61,11 +64,12 @@ export function checkShutdownBudget(cfg: MuninnConfig): string[] {
     // an infinite grace lets a call started before the GOAWAY keep the old connection open for
     // good, so the sum is infinite and never below the delay
     const ageGrace = cfg.server.grpcMaxConnectionAgeGrace;
-    if (age + ageGrace >= delay) {
+    // grpc-js jitters each connection's age by up to +-10%
+    if (age * (1 + GRPC_CONNECTION_AGE_JITTER) + ageGrace >= delay) {
       warnings.push(
         `-server.grpc.keepalive.max-connection-age (${formatDuration(age)}) + -server.grpc.keepalive.max-connection-age-grace (${formatDuration(ageGrace)}) ` +
-          `is not below -shutdown-delay (${formatDuration(delay)}): gRPC clients may not reconnect to other instances before this one closes its listener. ` +
-          'Raise -shutdown-delay above their sum, or lower the connection age.',
+          `(with grpc-js's +10% age jitter: ${formatDuration(Math.ceil(age * (1 + GRPC_CONNECTION_AGE_JITTER) + ageGrace))}) is not below -shutdown-delay (${formatDuration(delay)}): ` +
+          'gRPC clients may not reconnect to other instances before this one closes its listener. Raise -shutdown-delay above that, or lower the connection age.',
       );
     }
   }

@@ -68,7 +68,8 @@ test('warns when gRPC connections outlive the shutdown delay', () => {
     [[], false], // the default age is infinite: no GOAWAY, nothing to compare
     [[age('infinity'), delay('10s')], false],
     [[age('0s'), delay('10s')], false], // 0 is "not set"
-    [[age('10s'), ageGrace('5s'), delay('16s')], false], // age + grace < delay
+    [[age('10s'), ageGrace('5s'), delay('16s')], true], // age + 10% jitter + grace = 16s: not below
+    [[age('10s'), ageGrace('5s'), delay('16001ms')], false], // just above the jittered sum
     [[age('10s'), ageGrace('5s'), delay('1m')], false],
     [[age('10s'), ageGrace('5s'), delay('15s')], true], // equal is not below
     [[age('30s'), ageGrace('10s'), delay('20s')], true],
@@ -90,7 +91,7 @@ test('warns when gRPC connections outlive the shutdown delay', () => {
     }
   }
   assert.match(checkShutdownBudget(config([age('30s'), ageGrace('10s'), delay('20s')]))[0] ?? '',
-    /max-connection-age \(30s\) \+ -server\.grpc\.keepalive\.max-connection-age-grace \(10s\) is not below -shutdown-delay \(20s\)/);
+    /max-connection-age \(30s\) \+ -server\.grpc\.keepalive\.max-connection-age-grace \(10s\) \(with grpc-js's \+10% age jitter: 43s\) is not below -shutdown-delay \(20s\)/);
 });
 
 test('a budget that fits can still warn; one that does not fit throws before warning', () => {
