@@ -7,29 +7,17 @@
 //   await etcd.stop(); await etcd.restart(); await etcd.close();
 //
 // The binary is $ETCD_BIN, else `etcd` on PATH, else /usr/bin/etcd (Debian `etcd-server`).
+import { findBinary } from './binaries.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 
 /** The etcd binary to run, or null if there is none. */
 export function etcdBinary(): string | null {
-  const candidates = [
-    ...(process.env.ETCD_BIN !== undefined && process.env.ETCD_BIN !== '' ? [process.env.ETCD_BIN] : []),
-    ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'etcd')),
-    '/usr/bin/etcd',
-  ];
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findBinary('etcd', 'ETCD_BIN', ['/usr/bin/etcd']);
 }
 
 /** Whether tests can start etcd. Tests skip with `{ skip: 'etcd binary not found' }` only when false. */

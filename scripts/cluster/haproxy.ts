@@ -7,28 +7,15 @@
 // within one check interval, as a pod that is not ready leaves its Service's endpoints.
 //
 // The binary is $HAPROXY_BIN, else `haproxy` on PATH, else /usr/sbin/haproxy (Debian `haproxy`).
+import { findBinary } from '../../test/binaries.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { httpRequest, waitUntil } from '../../test/cluster-helpers.js';
 
 /** The haproxy binary to run, or null if there is none. */
 export function haproxyBinary(): string | null {
-  const candidates = [
-    ...(process.env.HAPROXY_BIN !== undefined && process.env.HAPROXY_BIN !== '' ? [process.env.HAPROXY_BIN] : []),
-    ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'haproxy')),
-    '/usr/sbin/haproxy',
-  ];
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findBinary('haproxy', 'HAPROXY_BIN', ['/usr/sbin/haproxy']);
 }
 
 export function haproxyAvailable(): boolean {

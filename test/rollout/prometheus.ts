@@ -2,29 +2,17 @@
 // /metrics every second and remote-writes everything through HAProxy, as a user's Prometheus
 // would. Runs in a process group of its own (killed with the group on exit); its TSDB and config
 // live in a temporary folder removed by stop().
+import { findBinary } from '../binaries.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { httpRequest, sumMetric, waitUntil } from '../cluster-helpers.js';
 import { freePort } from '../../scripts/cluster/haproxy.js';
 import { trackGroup, untrackGroup } from './procgroup.js';
 
 export function prometheusBinary(): string | null {
-  const candidates = [
-    ...(process.env.PROMETHEUS_BIN !== undefined && process.env.PROMETHEUS_BIN !== '' ? [process.env.PROMETHEUS_BIN] : []),
-    ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'prometheus')),
-    '/usr/bin/prometheus',
-  ];
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findBinary('prometheus', 'PROMETHEUS_BIN', ['/usr/bin/prometheus']);
 }
 
 export interface ScrapeTarget {

@@ -675,7 +675,10 @@ test('reader.runOnce: range queries over the recent window for every series, raw
     // a lost recent sample is found by the range queries, which cover every series
     fake.store.get(999)?.delete(now - step);
     const r2 = await rig.reader.runOnce();
-    assert.equal(r2.missing, 1, r2.details.join('\n'));
+    // found by the range queries; the instant query of the random batch may find it too (then it is
+    // counted once per query that missed it), so at least once and only for that series
+    assert.ok(r2.missing >= 1 && r2.missing <= 2, r2.details.join('\n'));
+    assert.ok(r2.details.length > 0 && r2.details.every((d) => d.startsWith('series_id=999: 1 acked sample(s) missing')), r2.details.join('\n'));
     assert.ok(await metricValue(rig.registry, 'mimir_continuous_test_query_result_checks_failed_total', { type: 'range' }) >= 1);
     assert.ok(await metricValue(rig.registry, 'muninn_continuous_test_missing_samples_total') >= 1);
   } finally {
