@@ -318,3 +318,17 @@ export function printProfileSummary(s: ProfileSummary, log: (line: string) => vo
   log('  total (inclusive) time by function:');
   for (const r of s.totalByFunction) log(`    ${r.pct.toFixed(1).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.fn}  ${r.where}`);
 }
+
+/**
+ * Muninn as one process for a benchmark: every component, the rings on loopback, one replica,
+ * and no per-tenant rate or series limit in the way of the load.
+ */
+export const SINGLE_PROCESS_ARGS: readonly string[] = [
+  '-target=all',
+  '-ingester.ring.replication-factor=1',
+  '-ingester.ring.instance-addr=127.0.0.1',
+  '-distributor.ring.instance-addr=127.0.0.1',
+  '-distributor.ingestion-rate-limit=1e12',
+  '-distributor.ingestion-burst-size=1000000000',
+  '-ingester.max-global-series-per-user=0',
+];

@@ -29,7 +29,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
+import { SINGLE_PROCESS_ARGS,
   cpuProfilesIn, printProfileSummary, PUBLISHED, runRwload, runVerify, type RwloadResult, type Server, sharedBenchTool, startMuninn,
   startPrometheus, summarizeCpuProfile,
 } from './harness.js';
@@ -82,13 +82,7 @@ const MiB = 1024 * 1024;
 // Muninn in one process. Limits opened so the bench measures ingest, not the limiter: the
 // per-tenant ingestion rate limit (default 10k samples/s) and the per-tenant series limit.
 const MUNINN_ARGS = [
-  '-target=all',
-  '-ingester.ring.replication-factor=1',
-  '-ingester.ring.instance-addr=127.0.0.1',
-  '-distributor.ring.instance-addr=127.0.0.1',
-  '-distributor.ingestion-rate-limit=1e12',
-  '-distributor.ingestion-burst-size=1000000000',
-  '-ingester.max-global-series-per-user=0',
+  ...SINGLE_PROCESS_ARGS,
   ...(a['muninn-flag'] ?? []),
 ];
 

@@ -53,7 +53,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compressSync } from 'snappy';
 import { encodeWriteRequest, type SeriesObject } from '../src/remotewrite/index.js';
-import { cpuProfilesIn, cpuSeconds, printProfileSummary, procStatus, type Server, startMuninn, startPrometheus, summarizeCpuProfile } from './harness.js';
+import { SINGLE_PROCESS_ARGS, cpuProfilesIn, cpuSeconds, printProfileSummary, procStatus, type Server, startMuninn, startPrometheus, summarizeCpuProfile } from './harness.js';
 import { makeWorkload } from './workload.js';
 
 const { values: a } = parseArgs({
@@ -109,13 +109,7 @@ const METRICS = 100;
 const TARGETS = Math.ceil(SERIES / METRICS);
 
 const MUNINN_ARGS = [
-  '-target=all',
-  '-ingester.ring.replication-factor=1',
-  '-ingester.ring.instance-addr=127.0.0.1',
-  '-distributor.ring.instance-addr=127.0.0.1',
-  '-distributor.ingestion-rate-limit=1e12',
-  '-distributor.ingestion-burst-size=1000000000',
-  '-ingester.max-global-series-per-user=0',
+  ...SINGLE_PROCESS_ARGS,
   ...(a['muninn-flag'] ?? []),
 ];
 

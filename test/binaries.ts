@@ -1,4 +1,5 @@
 // Finding the system binaries tests and the cluster launcher run (etcd, haproxy, prometheus).
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -22,4 +23,29 @@ export function findBinary(name: string, envVar: string, fallbacks: readonly str
     }
   }
   return null;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Kills `child` with SIGKILL if this process exits while it still runs, so a test or launcher
+ * that dies without cleaning up leaves no etcd or haproxy behind. Returns the untrack function,
+ * to call once the child exited.
+ */
+export function killOnExit(child: ChildProcess): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) {
+        try {
+          c.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  running.add(child);
+  return () => running.delete(child);
 }

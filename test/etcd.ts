@@ -7,7 +7,7 @@
 //   await etcd.stop(); await etcd.restart(); await etcd.close();
 //
 // The binary is $ETCD_BIN, else `etcd` on PATH, else /usr/bin/etcd (Debian `etcd-server`).
-import { findBinary } from './binaries.js';
+import { findBinary, killOnExit } from './binaries.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -54,23 +54,6 @@ export interface StartEtcdOptions {
   readyTimeoutMs?: number;
 }
 
-const children = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A test process that dies without closing its etcd must not leave the member running.
-  process.on('exit', () => {
-    for (const c of children) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -144,20 +127,20 @@ class EtcdProcess implements EtcdServer {
       '--initial-cluster', `t=${peer}`,
       '--log-level', 'warn',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
+    const untrack = killOnExit(child);
     this.child = child;
     this.paused = false;
     let exitedEarly = false;
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', () => {
-        children.delete(child);
+        untrack();
         if (this.child === child) this.child = null;
         exitedEarly = true;
         resolve();
       });
       child.once('error', (e) => {
         this.keep(`spawn error: ${e.message}\n`);
-        children.delete(child);
+        untrack();
         if (this.child === child) this.child = null;
         exitedEarly = true;
         resolve();
@@ -253,7 +236,6 @@ class EtcdProcess implements EtcdServer {
 export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdServer> {
   const bin = etcdBinary();
   if (bin === null) throw new Error('etcd binary not found (install etcd-server or set ETCD_BIN)');
-  installExitHook();
   const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
   let last: unknown;
   // The free ports can be taken between probing and binding: try a few pairs.

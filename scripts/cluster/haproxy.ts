@@ -7,7 +7,7 @@
 // within one check interval, as a pod that is not ready leaves its Service's endpoints.
 //
 // The binary is $HAPROXY_BIN, else `haproxy` on PATH, else /usr/sbin/haproxy (Debian `haproxy`).
-import { findBinary } from '../../test/binaries.js';
+import { findBinary, killOnExit } from '../../test/binaries.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -184,22 +184,6 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const children = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of children) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  });
-}
 
 export interface HaproxyStartOptions {
   config: HaproxyConfig;
@@ -252,13 +236,12 @@ export class Haproxy {
     if (this.child !== null) throw new Error('haproxy is already running');
     writeFileSync(this.o.configPath, renderHaproxyConfig(this.config));
     const child = spawn(this.bin, ['-db', '-f', this.o.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    installExitHook();
-    children.add(child);
+    const untrack = killOnExit(child);
     this.child = child;
     let exited = false;
     this.exitedP = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null): void => {
-        children.delete(child);
+        untrack();
         if (this.child === child) this.child = null;
         exited = true;
         resolve({ code, signal });
