@@ -68,9 +68,10 @@ function required<T>(v: T | undefined, what: string): T {
 }
 
 /** A client pool to the ingesters of the ring, calling this process's ingester in-process. */
-function ingesterClients(ctx: ModuleContext, ringW: RingWatcher): IngesterClientPool {
+function ingesterClients(ctx: ModuleContext, ringW: RingWatcher, onUseAfterClose?: () => void): IngesterClientPool {
   const clients = new IngesterClientPool({
     log: ctx.log,
+    ...(onUseAfterClose !== undefined ? { onUseAfterClose } : {}),
     local: () => {
       const lc = ctx.ingesterModule?.ringLifecycler();
       return lc !== undefined && ctx.ingester !== undefined ? { addr: lc.addr, api: ctx.ingester } : undefined;
@@ -81,6 +82,15 @@ function ingesterClients(ctx: ModuleContext, ringW: RingWatcher): IngesterClient
   // replaced by a fresh one
   ringW.onChange((ring) => clients.retain(new Set(ring.instances.filter((i) => i.state === 'ACTIVE' || i.state === 'LEAVING').map((i) => i.addr))));
   return clients;
+}
+
+/**
+ * What a Go program does on a send to a closed channel: the whole process dies (exit code 2), here
+ * with a fatal log line. Only the debug flag that reproduces Mimir 2.13's shutdown order uses it.
+ */
+function goPanic(ctx: ModuleContext, what: string): never {
+  ctx.log.fatal({ panic: what }, `panic: ${what}`);
+  process.exit(2);
 }
 
 export function registerComponentModules(ctx: ModuleContext): void {
@@ -156,6 +166,7 @@ export function registerComponentModules(ctx: ModuleContext): void {
     })));
     ctx.ingester = ing;
     ctx.ingesterModule = mod;
+    if (cfg.ingester.debugAckBeforeWalWrite > 0) ctx.log.warn(`-debug.ingester.ack-before-wal-write=${cfg.ingester.debugAckBeforeWalWrite}ms is set: pushes are acknowledged before their WAL write, so a crash loses acknowledged samples, on purpose; never use it in production`);
     // LEAVING before the gRPC listener closes, so distributors in other processes move away first
     // (Mimir's ingesters go LEAVING while their server still serves). With the in-memory ring the
     // only writer is this process's distributor, whose ingress is about to close anyway.
@@ -169,7 +180,13 @@ export function registerComponentModules(ctx: ModuleContext): void {
     const ringW = required(ctx.ingesterRing, 'the ingesters\' ring');
     const distW = required(ctx.distributorRing, 'the distributors\' ring');
     const overrides = required(ctx.overrides, 'the runtime config');
-    const clients = ingesterClients(ctx, ringW);
+    const unsafeOrder = cfg.distributor.debugClosePushPoolFirst;
+    // -debug.distributor.close-push-pool-first: Mimir 2.13's bug, on purpose (see its help)
+    const clients = ingesterClients(ctx, ringW, unsafeOrder ? () => goPanic(ctx, 'send on closed channel (the distributor\'s ingester push pool was closed at SIGTERM: -debug.distributor.close-push-pool-first)') : undefined);
+    if (unsafeOrder) {
+      ctx.log.warn('-debug.distributor.close-push-pool-first is set: a push arriving after SIGTERM crashes this distributor, on purpose; never use it in production');
+      ctx.onShutdownStart(async () => clients.close());
+    }
     const d = new Distributor({
       config: cfg.distributor,
       limits: (t) => {

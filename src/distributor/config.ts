@@ -21,6 +21,9 @@ export const distributorConfig = defineGroup('distributor', {
   maxInflightPushRequestsBytes: intOpt('distributor.instance-limits.max-inflight-push-requests-bytes', 'distributor.instance_limits.max_inflight_push_requests_bytes', 0, 'Most bytes of push request bodies this distributor handles at once; more get a retryable 503. Per instance, not per tenant. 0 = no limit.', { min: 0 }),
   multitenancyEnabled: boolOpt('auth.multitenancy-enabled', 'multitenancy_enabled', true, 'When true, every request must name its tenant in the X-Scope-OrgID header; when false, the header is ignored and all data belongs to -auth.no-auth-tenant.'),
   noAuthTenant: stringOpt('auth.no-auth-tenant', 'no_auth_tenant', 'anonymous', 'The tenant used for all requests when -auth.multitenancy-enabled is false.'),
+  // Breaks the shutdown on purpose, for the rollout test's test of itself
+  // (test/integration/rollout-teeth.test.ts); never set in production.
+  debugClosePushPoolFirst: boolOpt('debug.distributor.close-push-pool-first', null, false, 'DEBUG, BREAKS SAFETY ON PURPOSE: reproduce Mimir 2.13\'s shutdown order: close the ingester client pool at SIGTERM, while the servers still route pushes into it and before in-flight pushes finish; a push that then reaches the closed pool panics as a Go send on a closed channel does (fatal log line, exit code 2).', { hidden: true }),
 }, (v) => {
   if (!isValidTenantId(v.noAuthTenant)) throw new Error(`-auth.no-auth-tenant: "${v.noAuthTenant}" is not a valid tenant ID`);
 });

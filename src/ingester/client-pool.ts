@@ -40,6 +40,11 @@ export interface IngesterClientPoolOptions {
   local?: () => { addr: string; api: IngesterApi } | undefined;
   /** How long a client removed by retain() stays open for the calls still running on it. Default 30 s. */
   closeDelayMs?: number;
+  /**
+   * Called when get() is used after close(), before the closed client is handed out. Only the
+   * debug flag that reproduces Mimir 2.13's crash sets it (src/app/modules.ts).
+   */
+  onUseAfterClose?: () => void;
 }
 
 class ClosedClient implements IngesterApi {
@@ -84,7 +89,10 @@ export class IngesterClientPool {
 
   /** The client for the ingester at addr (host:port). */
   get(addr: string): IngesterApi {
-    if (this.closed) return CLOSED;
+    if (this.closed) {
+      this.o.onUseAfterClose?.();
+      return CLOSED;
+    }
     const local = this.o.local?.();
     if (local !== undefined && local.addr === addr) return local.api;
     let c = this.clients.get(addr);

@@ -15,6 +15,9 @@ export const ingesterConfig = defineGroup('ingester', {
   maxInflightPushRequests: intOpt('ingester.instance-limits.max-inflight-push-requests', 'ingester.instance_limits.max_inflight_push_requests', 30_000, 'Most push requests this ingester handles at once; more are refused with a retryable error. 0 = no limit.', { min: 0 }),
   maxSeries: intOpt('ingester.instance-limits.max-series', 'ingester.instance_limits.max_series', 0, 'Most in-memory series this ingester holds over all tenants; pushes creating more are refused with a retryable error. 0 = no limit.', { min: 0 }),
   maxTenants: intOpt('ingester.instance-limits.max-tenants', 'ingester.instance_limits.max_tenants', 0, 'Most tenants this ingester holds; pushes for a further tenant are refused with a retryable error. 0 = no limit.', { min: 0 }),
+  // Breaks durability on purpose, for the rollout test's test of itself
+  // (test/integration/rollout-teeth.test.ts); never set in production.
+  debugAckBeforeWalWrite: durationOpt('debug.ingester.ack-before-wal-write', null, 0, 'DEBUG, BREAKS DURABILITY ON PURPOSE: acknowledge each push as soon as it is in memory and write its WAL records this long afterwards (in order; at once on a clean shutdown), so a crash loses what was acknowledged in the last interval. 0 = off (a push is acknowledged only once its WAL records are written).', { hidden: true, min: 0 }),
 });
 
 export const limitsConfig = defineGroup('limits', {

@@ -145,6 +145,7 @@ export class Ingester extends BasicService implements IngesterApi {
       syncIntervalMs: this.opts.tsdb.walSyncInterval,
       segmentSize: this.opts.tsdb.walSegmentSizeBytes,
       log: this.opts.log,
+      ackBeforeWalWriteMs: this.opts.ingester.debugAckBeforeWalWrite,
       head: {
         tenant,
         chunkRangeMs: BLOCK_RANGE_MS,

@@ -1,6 +1,7 @@
 // One tenant's storage in an ingester: its in-memory head and its WAL directory. A push appends
 // to the head (synchronously, so WAL order is append order) and is acknowledged only once the
-// records of what it added are in the WAL. Opening replays the WAL (checkpoint, then segments).
+// records of what it added are in the WAL (unless -debug.ingester.ack-before-wal-write breaks
+// that on purpose). Opening replays the WAL (checkpoint, then segments).
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
@@ -29,6 +30,11 @@ export interface TenantDbOptions {
   syncIntervalMs: number;
   segmentSize: number;
   log: Logger;
+  /**
+   * DEBUG ONLY (-debug.ingester.ack-before-wal-write): resolve append() at once and write the
+   * records this many ms later. 0 = off.
+   */
+  ackBeforeWalWriteMs?: number;
 }
 
 export interface ReplayReport {
@@ -47,13 +53,18 @@ export class TenantDb {
   readonly wal: Wal;
   private readonly log: Logger;
   private checkpointing: Promise<void> | undefined;
+  private readonly ackBeforeWalWriteMs: number;
+  /** Debug mode only: records acknowledged but not yet given to the WAL, oldest first. */
+  private readonly deferred: Array<{ due: number; records: Uint8Array[] }> = [];
+  private deferTimer: NodeJS.Timeout | undefined;
 
-  private constructor(tenant: string, dir: string, head: TenantHead, wal: Wal, log: Logger) {
+  private constructor(tenant: string, dir: string, head: TenantHead, wal: Wal, log: Logger, ackBeforeWalWriteMs: number) {
     this.tenant = tenant;
     this.dir = dir;
     this.head = head;
     this.wal = wal;
     this.log = log;
+    this.ackBeforeWalWriteMs = ackBeforeWalWriteMs;
   }
 
   /** Opens (creating if needed) the tenant's directory, replays its WAL, and opens it for writing. */
@@ -122,7 +133,7 @@ export class TenantDb {
     }
     const wal = await Wal.open(walDir, { syncMode: opts.syncMode, syncIntervalMs: opts.syncIntervalMs, segmentSize: opts.segmentSize, log });
     report.durationMs = Date.now() - t0;
-    return { db: new TenantDb(tenant, opts.dir, head, wal, log), replay: report };
+    return { db: new TenantDb(tenant, opts.dir, head, wal, log, opts.ackBeforeWalWriteMs ?? 0), replay: report };
   }
 
   /**
@@ -133,8 +144,33 @@ export class TenantDb {
     const stats = new AppendStats();
     const batch = new WalBatch();
     this.head.appendRequest(req, batch, stats);
-    if (!batch.isEmpty()) await this.wal.log(encodeBatch(batch));
+    if (batch.isEmpty()) return stats;
+    if (this.ackBeforeWalWriteMs > 0) {
+      this.deferred.push({ due: Date.now() + this.ackBeforeWalWriteMs, records: encodeBatch(batch) });
+      this.scheduleDeferred();
+      return stats;
+    }
+    await this.wal.log(encodeBatch(batch));
     return stats;
+  }
+
+  /** Debug mode: hands the WAL, in order, every deferred batch that is due (all of them if `all`). */
+  private writeDeferred(all: boolean): Promise<void> {
+    const now = Date.now();
+    const writes: Array<Promise<void>> = [];
+    while (this.deferred.length > 0 && (all || this.deferred[0]!.due <= now)) {
+      writes.push(this.wal.log(this.deferred.shift()!.records));
+    }
+    return Promise.all(writes).then(() => undefined);
+  }
+
+  private scheduleDeferred(): void {
+    if (this.deferTimer !== undefined || this.deferred.length === 0) return;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = undefined;
+      this.writeDeferred(false).catch((e: unknown) => this.log.error({ tenant: this.tenant, err: e }, 'deferred WAL write failed (-debug.ingester.ack-before-wal-write)'));
+      this.scheduleDeferred();
+    }, Math.max(0, this.deferred[0]!.due - Date.now()));
   }
 
   /**
@@ -169,6 +205,9 @@ export class TenantDb {
 
   async close(): Promise<void> {
     await this.checkpointing?.catch(() => undefined);
+    clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
+    await this.writeDeferred(true);
     await this.wal.close();
   }
 }

@@ -2,7 +2,7 @@
 // shutdown with pushes in flight, limits and errors.
 import '../harness.js';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { schema } from '../../src/app/config.js';
 import { defaultsOf } from '../../src/config/index.js';
@@ -230,5 +230,40 @@ test('over gRPC: push, query stream, label names/values, series, user stats, err
     await server.shutdown(1000);
     if (ing.state() === 'Running') await stopped(ing);
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('-debug.ingester.ack-before-wal-write breaks durability on purpose: acked before the WAL has it, written on a clean stop', async () => {
+  const dir = tempDir('muninn-ing-debug-');
+  const copy = tempDir('muninn-ing-debug-copy-');
+  try {
+    const ing = await started(newIngester(dir, (c) => {
+      c.ingester.debugAckBeforeWalWrite = 60_000;
+    }));
+    await ing.push('t', body([{ labels: ['__name__', 'm', 'k', 'v'], samples: [[T0, 1]] }]));
+    // what a crash right after the acknowledgement would leave on disk: the WAL lacks the sample
+    cpSync(dir, copy, { recursive: true });
+    const crashed = await started(newIngester(copy));
+    assert.equal((await readAll(crashed, 't')).size, 0);
+    await stopped(crashed);
+    // a clean stop writes the deferred records
+    await stopped(ing);
+    const again = await started(newIngester(dir));
+    assert.deepEqual([...(await readAll(again, 't')).values()], [[[T0, 1]]]);
+    await stopped(again);
+    // the default acknowledges only what the WAL has
+    const safeDir = tempDir('muninn-ing-debug-safe-');
+    const safe = await started(newIngester(safeDir));
+    await safe.push('t', body([{ labels: ['__name__', 'm', 'k', 'v'], samples: [[T0, 1]] }]));
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(safeDir, copy, { recursive: true });
+    const crashedSafe = await started(newIngester(copy));
+    assert.deepEqual([...(await readAll(crashedSafe, 't')).values()], [[[T0, 1]]]);
+    await stopped(crashedSafe);
+    await stopped(safe);
+    rmSync(safeDir, { recursive: true, force: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
   }
 });

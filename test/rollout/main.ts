@@ -3,7 +3,7 @@
 // report says ok, 1 if not, 2 on bad arguments, 3 if etcd, haproxy or prometheus is missing.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { missingTools, runRollout } from './runner.js';
+import { missingTools, ROLLOUT_STEPS, type RolloutStep, runRollout } from './runner.js';
 
 const USAGE = `Usage: npm run test:rollout -- --duration S [--kill] [--out FILE] [options]
 
@@ -15,7 +15,13 @@ same samples as Muninn, every SIGTERM ended in exit 0 within 15 s, and no log ha
 unhandled error. JSON report on stdout; exit code 0 only if it passed.
 
   --duration S           seconds of restarts (default 120)
-  --kill                 SIGKILL the ingesters instead of SIGTERM (WAL replay + replicas)
+  --kill                 SIGKILL the ingesters instead of SIGTERM (WAL replay + replicas), and
+                         each round also SIGKILLs every ingester at once (WAL replay alone)
+  --rounds N             at least N full rounds (default 1)
+  --steps LIST           the steps of a round, comma-separated, from: ingesters, all-ingesters,
+                         distributors, queriers (default: all but all-ingesters; all with --kill)
+  --ingester-flag F      an extra flag for the ingesters (repeatable)
+  --distributor-flag F   an extra flag for the distributors (repeatable)
   --out FILE             write the report there too
   --series N             continuous-test series (default 4000)
   --write-interval MS    continuous-test write interval in ms (default 500)
@@ -36,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
       options: {
         duration: { type: 'string' },
         kill: { type: 'boolean' },
+        rounds: { type: 'string' },
+        steps: { type: 'string' },
+        'ingester-flag': { type: 'string', multiple: true },
+        'distributor-flag': { type: 'string', multiple: true },
         out: { type: 'string' },
         series: { type: 'string' },
         'write-interval': { type: 'string' },
@@ -66,6 +76,13 @@ async function main(argv: string[]): Promise<number> {
     opts = {
       durationS: num('duration', v.duration, 0) ?? 120,
       kill: v.kill ?? false,
+      rounds: num('rounds', v.rounds, 1),
+      steps: v.steps === undefined ? undefined : v.steps.split(',').map((x) => {
+        const st = x.trim();
+        if (!(ROLLOUT_STEPS as readonly string[]).includes(st)) throw new Error(`--steps: unknown step "${st}" (known: ${ROLLOUT_STEPS.join(', ')})`);
+        return st as RolloutStep;
+      }),
+      extraArgs: { ingester: v['ingester-flag'] ?? [], distributor: v['distributor-flag'] ?? [] },
       series: num('series', v.series, 1),
       writeIntervalMs: num('write-interval', v['write-interval'], 1),
       writeConcurrency: num('write-concurrency', v['write-concurrency'], 1),

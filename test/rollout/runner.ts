@@ -35,11 +35,30 @@ export const SETTINGS = {
   gracefulShutdownTimeout: '9s',
 } as const;
 
+/**
+ * One step of a round: every ingester in turn (SIGKILL in the kill variant, else SIGTERM), every
+ * ingester SIGKILLed at once (a crash of the whole ingester tier: only the WALs can keep the
+ * acknowledged samples), every distributor, every querier (SIGTERM).
+ */
+export const ROLLOUT_STEPS = ['ingesters', 'all-ingesters', 'distributors', 'queriers'] as const;
+export type RolloutStep = (typeof ROLLOUT_STEPS)[number];
+
+/** The steps of a round by default: the kill variant also crashes every ingester at once. */
+export function defaultSteps(kill: boolean): RolloutStep[] {
+  return kill ? ['ingesters', 'all-ingesters', 'distributors', 'queriers'] : ['ingesters', 'distributors', 'queriers'];
+}
+
 export interface RolloutOptions {
-  /** How long the restarts go on, s; at least one full round is always done. */
+  /** How long the restarts go on, s; at least `rounds` full rounds are always done. */
   durationS: number;
+  /** Fewest full rounds. Default 1. */
+  rounds?: number;
   /** SIGKILL the ingesters instead of SIGTERM. */
   kill: boolean;
+  /** The steps of each round, in order. Default defaultSteps(kill). */
+  steps?: RolloutStep[];
+  /** Extra flags per role (the test of the test sets the debug flags that break Muninn on purpose). */
+  extraArgs?: { ingester?: string[]; distributor?: string[]; querier?: string[] };
   /** Continuous test: series, write interval (ms), writers, batch size, rate cap (0 = none). */
   series?: number;
   writeIntervalMs?: number;
@@ -200,7 +219,7 @@ export async function runRollout(o: RolloutOptions): Promise<RolloutReport> {
       gracefulShutdownTimeout: SETTINGS.gracefulShutdownTimeout,
       terminationGracePeriod: `${budget / 1000}s`,
       keepalive: { maxConnectionAge: SETTINGS.grpcMaxConnectionAge, maxConnectionAgeGrace: SETTINGS.grpcMaxConnectionAgeGrace, maxConnectionIdle: SETTINGS.grpcMaxConnectionIdle },
-      args: { all: limits },
+      args: { all: limits, ...o.extraArgs },
       log,
       verbose: o.verbose ?? false,
       readyTimeoutMs: 60_000,
@@ -249,34 +268,51 @@ export async function runRollout(o: RolloutOptions): Promise<RolloutReport> {
 
     await sleep(5_000);
 
-    // the rollout
-    const order: MuninnNode[] = [...c.ingesters, ...c.distributors, ...c.queriers];
+    // the rollout: a round is the steps in order; each group of nodes is stopped at once,
+    // restarted at once and waited for until ready
+    const steps = o.steps ?? defaultSteps(o.kill);
+    const groups: Array<{ nodes: MuninnNode[]; action: 'SIGTERM' | 'SIGKILL' }> = steps.flatMap((st) => {
+      switch (st) {
+        case 'ingesters': return c.ingesters.map((n) => ({ nodes: [n], action: o.kill ? 'SIGKILL' as const : 'SIGTERM' as const }));
+        case 'all-ingesters': return [{ nodes: [...c.ingesters], action: 'SIGKILL' as const }];
+        case 'distributors': return c.distributors.map((n) => ({ nodes: [n], action: 'SIGTERM' as const }));
+        case 'queriers': return c.queriers.map((n) => ({ nodes: [n], action: 'SIGTERM' as const }));
+      }
+    });
     const rolloutStart = Date.now();
     const deadline = rolloutStart + o.durationS * 1000;
+    const minRounds = Math.max(1, o.rounds ?? 1);
     let round = 0;
-    while (round === 0 || Date.now() < deadline) {
-      for (const node of order) {
-        if (round > 0 && Date.now() >= deadline) break;
-        const role = c.roleOf(node);
-        const action = role === 'ingester' && o.kill ? 'SIGKILL' : 'SIGTERM';
+    while (round < minRounds || Date.now() < deadline) {
+      for (const { nodes, action } of groups) {
+        if (round >= minRounds && Date.now() >= deadline) break;
+        const names = nodes.map((n) => n.id).join(', ');
         const at = Date.now();
-        say(`${action} ${node.id} (round ${round + 1})`);
-        const exit: ExitInfo = action === 'SIGKILL' ? await node.kill() : await c.stopNode(node);
-        const exitMs = exit.at - at;
-        const rec: RestartRecord = {
-          node: node.id, role, action, at: new Date(at).toISOString(), exitMs,
-          exit: { code: exit.code, signal: exit.signal },
-          ok: action === 'SIGKILL' ? exit.signal === 'SIGKILL' : exit.code === 0 && exitMs <= budget,
-          readyMs: null,
-        };
-        report.restarts.push(rec);
-        if (!rec.ok) failures.push(`${node.id}: ${action} -> exit ${JSON.stringify(rec.exit)} after ${exitMs} ms (budget ${budget} ms)`);
+        say(`${action} ${names} (round ${round + 1})`);
+        const recs = await Promise.all(nodes.map(async (node): Promise<RestartRecord> => {
+          const exit: ExitInfo = action === 'SIGKILL' ? await node.kill() : await c.stopNode(node);
+          const exitMs = exit.at - at;
+          return {
+            node: node.id, role: c.roleOf(node), action, at: new Date(at).toISOString(), exitMs,
+            exit: { code: exit.code, signal: exit.signal },
+            ok: action === 'SIGKILL' ? exit.signal === 'SIGKILL' : exit.code === 0 && exitMs <= budget,
+            readyMs: null,
+          };
+        }));
+        for (const rec of recs) {
+          report.restarts.push(rec);
+          if (!rec.ok) failures.push(`${rec.node}: ${action} -> exit ${JSON.stringify(rec.exit)} after ${rec.exitMs} ms (budget ${budget} ms)`);
+        }
         const s0 = Date.now();
-        await c.startNode(node);
-        await waitReadyEndpoint(node);
-        rec.readyMs = Date.now() - s0;
-        say(`${node.id} exited ${exit.signal ?? exit.code} after ${(exitMs / 1000).toFixed(1)} s, ready again after ${(rec.readyMs / 1000).toFixed(1)} s`);
-        if (node.httpUrl !== addresses.get(node.id)) say(`WARN ${node.id} moved to ${node.httpUrl}: Prometheus scrapes its old address`);
+        await Promise.all(nodes.map(async (node) => {
+          await c.startNode(node);
+          await waitReadyEndpoint(node);
+        }));
+        const readyMs = Date.now() - s0;
+        for (const rec of recs) rec.readyMs = readyMs;
+        const exits = recs.map((r) => `${r.exit.signal ?? r.exit.code} after ${(r.exitMs / 1000).toFixed(1)} s`).join(', ');
+        say(`${names} exited ${exits}, ready again after ${(readyMs / 1000).toFixed(1)} s`);
+        for (const node of nodes) if (node.httpUrl !== addresses.get(node.id)) say(`WARN ${node.id} moved to ${node.httpUrl}: Prometheus scrapes its old address`);
         await sleep(o.pauseMs ?? 2000);
       }
       round++;
@@ -308,6 +344,9 @@ export async function runRollout(o: RolloutOptions): Promise<RolloutReport> {
     if (report.continuousTest.periodicChecksFailed > 0) failures.push(`continuous test: ${report.continuousTest.periodicChecksFailed} periodic query checks failed`);
 
     // Prometheus: let the remote-write queue drain, then its counters, then compare the data
+    // (over a window of 20 s at least, however short the rollout was)
+    const minWindowEnd = promStart + (5 + 20 + 5) * 1000;
+    if (Date.now() < minWindowEnd) await sleep(minWindowEnd - Date.now());
     say('prometheus: waiting for the remote-write queue to drain');
     const d0 = Date.now();
     let drained = false;

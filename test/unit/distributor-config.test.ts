@@ -20,6 +20,8 @@ test("defaults are Mimir's", () => {
     maxInflightPushRequestsBytes: 0,
     multitenancyEnabled: true,
     noAuthTenant: 'anonymous',
+    // hidden debug flag (the rollout test's test of itself): off
+    debugClosePushPoolFirst: false,
   });
   assert.deepEqual(d.validation, {
     ingestionRate: 10_000,
