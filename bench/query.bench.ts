@@ -38,12 +38,12 @@
 //   zero point before deciding between "to the window's edge" and "half an interval", 3.x after
 //   (Muninn follows 3.x). They differ only when a counter starts inside the window near zero, so
 //   the histogram counters start from large values, as counters that have run a while do.
-// - delayed name removal: Muninn always drops __name__ at the end of a query (Prometheus 3 with
-//   --enable-feature=promql-delayed-name-removal), Prometheus 2.42 (and 3.x by default) at the
-//   function, so `rate({__name__=~"a|b"}[5m])` where a and b have equal other labels is an error
-//   ("vector cannot contain metrics with the same labelset") in Prometheus and not in Muninn. The
-//   queries that span several names pick names whose series keep distinct labels (the reference
-//   workload's container label cycles with period 6 over metric numbers).
+// - name removal: both drop __name__ at the function by default (Muninn's
+//   -querier.enable-delayed-name-removal would drop it at the end, as Prometheus 3 with
+//   --enable-feature=promql-delayed-name-removal), so `rate({__name__=~"a|b"}[5m])` where a and b
+//   have equal other labels is an error ("vector cannot contain metrics with the same labelset")
+//   in both. The queries that span several names still pick names whose series keep distinct
+//   labels (the reference workload's container label cycles with period 6 over metric numbers).
 // - topk/bottomk ties: which of equal values survive depends on the order series come out of
 //   storage (Prometheus: series creation order; Muninn: label order), so topk ranks values that
 //   practically never tie (gauges, deriv), not counters' rates (integer increments per 15 s).

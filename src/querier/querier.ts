@@ -72,7 +72,7 @@ export class Querier extends BasicService {
     const key = `${lookback}/${timeout}`;
     let e = this.engines.get(key);
     if (e === undefined) {
-      e = (this.o.engine ?? defaultEngine)({ lookbackDeltaMs: lookback, maxSamples: this.config.maxSamples, timeoutMs: timeout, defaultEvaluationIntervalMs: this.config.defaultEvaluationInterval });
+      e = (this.o.engine ?? defaultEngine)({ lookbackDeltaMs: lookback, maxSamples: this.config.maxSamples, timeoutMs: timeout, defaultEvaluationIntervalMs: this.config.defaultEvaluationInterval, enableDelayedNameRemoval: this.config.enableDelayedNameRemoval });
       // a bounded cache: requests choose these numbers
       if (this.engines.size >= 64) this.engines.clear();
       this.engines.set(key, e);

@@ -406,6 +406,15 @@ test('byte-for-byte the same answers as a real Prometheus for the same data', as
     })(), 30_000, 'prometheus did not become ready');
     const res = await push(ref, '/api/v1/write', null, seriesOf(A));
     assert.equal(res.status, 204, await res.text());
+    // two metrics that differ only in their names, one after the other (name_a's last sample is
+    // out of the lookback window before name_b's first): where a name is dropped, Prometheus
+    // (without delayed name removal, the default) merges them per step or fails
+    const named = (name: string, from: number): SeriesObject => ({ labels: ['__name__', name, 'job', 'n'], samples: [0, 1, 2].map((k) => ({ timestamp: from + k * 15_000, value: 1000 + 10 * k })) });
+    const extra = [named('name_a', T0), named('name_b', T0 + 400_000)];
+    assert.equal((await push(ref, '/api/v1/write', null, extra)).status, 204);
+    assert.equal((await push(target.base, '/api/v1/push', A, extra)).status, 200);
+    const late = T0 + 400_500;
+    const range = (query: string): string => `/api/v1/query_range?${q({ query, start: sec(T0 + 500), end: sec(T0 + 430_500), step: '15' })}`;
     const paths = [
       `/api/v1/query?${q({ query: 'test_metric{instance="i1"}', time: sec(T) })}`,
       `/api/v1/query?${q({ query: 'sum(test_metric)', time: sec(T + 1) })}`,
@@ -428,6 +437,16 @@ test('byte-for-byte the same answers as a real Prometheus for the same data', as
       `/api/v1/series?${q({ 'match[]': '{a=""}' })}`,
       `/api/v1/label/a-b/values`,
       `/api/v1/query_exemplars?${q({ query: 'test_metric', start: sec(T0), end: sec(T) })}`,
+      // name removal (see `extra` above)
+      `/api/v1/query?${q({ query: 'abs({job="n"})', time: sec(late) })}`,
+      `/api/v1/query?${q({ query: 'label_replace(abs({job="n"}), "was", "$1", "__name__", "(.*)")', time: sec(late) })}`,
+      `/api/v1/query?${q({ query: 'label_replace({job="n"}, "was", "$1", "__name__", "(.*)")', time: sec(late) })}`,
+      range('{job="n"} * 2'),
+      range('abs({job="n"})'),
+      range('-{job="n"}'),
+      range('sum_over_time({job="n"}[1m])'),
+      range('last_over_time({job="n"}[1m])'),
+      range('sum by (__name__) ({job="n"} + 1)'),
     ];
     for (const p of paths) {
       const want = await fetch(`${ref}${p}`);

@@ -378,8 +378,8 @@ async function instant(st: MemStorage, e: Expr, t: number, o: Partial<EngineOpti
   return instantValues(await engine(o).instantQuery(st, e, t));
 }
 
-async function rangeQ(st: MemStorage, e: Expr, start: number, end: number, step: number): Promise<Record<string, (number | null)[]>> {
-  return rangeValues(await engine().rangeQuery(st, e, start, end, step), start, end, step);
+async function rangeQ(st: MemStorage, e: Expr, start: number, end: number, step: number, o: Partial<EngineOptions> = {}): Promise<Record<string, (number | null)[]>> {
+  return rangeValues(await engine(o).rangeQuery(st, e, start, end, step), start, end, step);
 }
 
 async function rejectsWith(p: Promise<unknown>, type: string, message?: string | RegExp): Promise<void> {
@@ -832,25 +832,58 @@ describe('operators', () => {
     });
   });
 
-  describe('delayed name removal', () => {
+  describe('delayed name removal (enableDelayedNameRemoval)', () => {
+    const DELAYED = { enableDelayedNameRemoval: true };
     test('unary minus of two metrics with the same other labels fails at the end', async () => {
       const s = new MemStorage().load(5 * M, { __name__: 'testmetric1', src: 'a', dst: 'b' }, [0]).load(5 * M, { __name__: 'testmetric2', src: 'a', dst: 'b' }, [1]);
-      await rejectsWith(engine().instantQuery(s, neg(vs('', { __name__: '=~testmetric1|testmetric2' })), 0), 'execution', 'vector cannot contain metrics with the same labelset');
+      await rejectsWith(engine(DELAYED).instantQuery(s, neg(vs('', { __name__: '=~testmetric1|testmetric2' })), 0), 'execution', 'vector cannot contain metrics with the same labelset');
     });
     test('non-overlapping series merge in a range result', async () => {
       const s = new MemStorage().load(20 * M, { __name__: 'http_requests', job: 'api' }, [2, null]).load(20 * M, { __name__: 'http_errors', job: 'api' }, [null, 4]);
-      assertValues(await instant(s, neg(vs('', { job: 'api' })), 0), { '{job="api"}': -2 });
-      assertValues(await rangeQ(s, neg(vs('', { job: 'api' })), 0, 20 * M, 20 * M), { '{job="api"}': [-2, -4] });
+      assertValues(await instant(s, neg(vs('', { job: 'api' })), 0, DELAYED), { '{job="api"}': -2 });
+      assertValues(await rangeQ(s, neg(vs('', { job: 'api' })), 0, 20 * M, 20 * M, DELAYED), { '{job="api"}': [-2, -4] });
       const t = new MemStorage().load(10 * M, { __name__: 'metric_a' }, [1, null]).load(10 * M, { __name__: 'metric_b' }, [3, 4]);
-      assertValues(await rangeQ(t, bin('or', neg(vs('metric_a')), neg(vs('metric_b'))), 0, 20 * M, 10 * M), { '{}': [-1, -4, null] });
+      assertValues(await rangeQ(t, bin('or', neg(vs('metric_a')), neg(vs('metric_b'))), 0, 20 * M, 10 * M, DELAYED), { '{}': [-1, -4, null] });
     });
     test('label_replace can bring the name back (delayed removal)', async () => {
       const s = new MemStorage().load(M, { __name__: 'x', a: '1' }, [1, 2]);
-      assertValues(await instant(s, call('label_replace', neg(vs('x')), str('__name__'), str('y'), str(''), str('')), M), { '{__name__="y", a="1"}': -2 });
+      assertValues(await instant(s, call('label_replace', neg(vs('x')), str('__name__'), str('y'), str(''), str('')), M, DELAYED), { '{__name__="y", a="1"}': -2 });
     });
     test('duplicate output series at one step of a range query fail', async () => {
       const s = new MemStorage().load(M, { __name__: 'x', a: '1' }, [1, 2]).load(M, { __name__: 'x', a: '2' }, [1, 2]);
-      await rejectsWith(engine().rangeQuery(s, call('label_replace', vs('x'), str('a'), str('z'), str(''), str('')), 0, M, M), 'execution', 'vector cannot contain metrics with the same labelset');
+      await rejectsWith(engine(DELAYED).rangeQuery(s, call('label_replace', vs('x'), str('a'), str('z'), str(''), str('')), 0, M, M), 'execution', 'vector cannot contain metrics with the same labelset');
+    });
+  });
+
+  describe('immediate name removal (the default, as Prometheus and Mimir)', () => {
+    const counters = (): MemStorage => new MemStorage()
+      .load(M, { __name__: 'c1', a: '1' }, [0, 60, 120, null, null, null, null, null, null, null, null])
+      .load(M, { __name__: 'c2', a: '1' }, [null, null, null, null, null, null, null, null, 0, 60, 120]);
+    test('a range-vector function fails on outputs that share labels, even at different steps', async () => {
+      const q = call('sum_over_time', mat(vs('', { __name__: '=~c1|c2' }), 2 * M));
+      await rejectsWith(engine().rangeQuery(counters(), q, 0, 10 * M, M), 'execution', 'vector cannot contain metrics with the same labelset');
+      // delayed: one merged series
+      assertValues(await rangeQ(counters(), q, 0, 10 * M, M, { enableDelayedNameRemoval: true }), { '{a="1"}': [0, 60, 180, 120, null, null, null, null, 0, 60, 180] });
+    });
+    test('unary minus fails on series that share labels once unnamed, even at different steps', async () => {
+      const s = new MemStorage().load(20 * M, { __name__: 'http_requests', job: 'api' }, [2, null]).load(20 * M, { __name__: 'http_errors', job: 'api' }, [null, 4]);
+      await rejectsWith(engine().rangeQuery(s, neg(vs('', { job: 'api' })), 0, 20 * M, 20 * M), 'execution', 'vector cannot contain metrics with the same labelset');
+      assertValues(await instant(s, neg(vs('', { job: 'api' })), 0), { '{job="api"}': -2 });
+    });
+    test('per-step operations merge outputs that share labels at different steps, and fail at the same step', async () => {
+      const s = counters();
+      const q = bin('*', vs('', { __name__: '=~c1|c2' }), num(2));
+      assertValues(await rangeQ(s, q, 0, 10 * M, M), { '{a="1"}': [0, 120, 240, 240, 240, 240, 240, null, 0, 120, 240] });
+      const both = new MemStorage().load(M, { __name__: 'c1', a: '1' }, [1]).load(M, { __name__: 'c2', a: '1' }, [2]);
+      await rejectsWith(engine().instantQuery(both, q, 0), 'execution', 'vector cannot contain metrics with the same labelset');
+      await rejectsWith(engine().rangeQuery(both, q, 0, M, M), 'execution', 'vector cannot contain metrics with the same labelset');
+    });
+    test('the name is gone before the next operation sees it', async () => {
+      const s = new MemStorage().load(M, { __name__: 'x', a: '1' }, [1, 2]);
+      const q = call('label_replace', call('abs', vs('x')), str('n'), str('$1'), str('__name__'), str('(.*)'));
+      // Prometheus's own functions: label_replace reads the name abs() dropped (or only marked)
+      assertValues(await instant(s, q, M, { functions: FUNCTIONS }), { '{a="1"}': 2 });
+      assertValues(await instant(s, q, M, { functions: FUNCTIONS, enableDelayedNameRemoval: true }), { '{a="1", n="x"}': 2 });
     });
   });
 

@@ -454,3 +454,15 @@ test('metadata reads run under -querier.timeout: a hung ingester is a 503 timeou
     await s.close(1000);
   }
 });
+
+test('-querier.enable-delayed-name-removal reaches the engine (off by default, as in Prometheus and Mimir)', () => {
+  const seenOpts: EngineOptions[] = [];
+  const make = (c: QuerierConfig): Querier => new Querier({ config: c, ring: newRing, clients: { get: () => fakeIngester }, engine: (o) => {
+    seenOpts.push(o);
+    return new ScriptedEngine(o);
+  }, log: silentLogger() });
+  make(config()).engine();
+  make({ ...config(), enableDelayedNameRemoval: true }).engine();
+  assert.deepEqual(seenOpts.map((o) => o.enableDelayedNameRemoval), [false, true]);
+  assert.equal(config().enableDelayedNameRemoval, false);
+});

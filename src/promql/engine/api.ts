@@ -22,6 +22,14 @@ export interface EngineOptions {
   functions?: ReadonlyMap<string, FunctionImpl>;
   /** (additive) Options for parsing query strings; default: experimental functions as enableExperimentalFunctions. */
   parseOptions?: ParseOptions;
+  /**
+   * Prometheus 3's delayed name removal (--enable-feature=promql-delayed-name-removal; Mimir's
+   * -querier.enable-delayed-name-removal): operations that drop `__name__` only mark it and it is
+   * removed when the result is returned. Off (Prometheus's and Mimir's default): removed at once,
+   * so results that then share a label set fail with "vector cannot contain metrics with the same
+   * labelset". Prometheus's test scripts run with it on.
+   */
+  enableDelayedNameRemoval?: boolean;
 }
 
 export interface QueryResult {

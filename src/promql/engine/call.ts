@@ -155,6 +155,9 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EMatrix> {
     return { m, n };
   };
 
+  // Prometheus evaluates range-vector functions series by series: without delayed name removal
+  // the names go when the whole matrix is done (Evaluator.eval), and two outputs that then share
+  // labels fail even at different steps
   return ev.stepMatrices(others, original, (vecs, _i, ts) => {
     const { m, n } = windows(ts);
     addSamples(q, n);
@@ -163,7 +166,7 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EMatrix> {
     const res = output(call(impl, fnArgs, new Ctx(q, e, args, ts)), ts);
     q.samples -= n;
     return res;
-  });
+  }, false);
 }
 
 /**

@@ -109,6 +109,8 @@ export interface QueryCtx {
   readonly functions: ReadonlyMap<string, FunctionImpl>;
   readonly hist: HistogramOps;
   readonly enableExperimental: boolean;
+  /** EngineOptions.enableDelayedNameRemoval */
+  readonly delayedNameRemoval: boolean;
   readonly ticker: Ticker;
 }
 

@@ -94,6 +94,7 @@ export class Engine {
         functions,
         hist,
         enableExperimental,
+        delayedNameRemoval: o.enableDelayedNameRemoval === true,
         ticker,
       };
       const value = await this.#evaluate(ctx, expr, type, start, end, step);

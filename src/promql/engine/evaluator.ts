@@ -14,7 +14,7 @@ import { evalBinary } from './binop.js';
 import { evalCall } from './call.js';
 import type { EMatrix, ESeries, QueryCtx } from './context.js';
 import { addSamples, histogramSize, matrixSamples, resolveAt, tooManySamples } from './context.js';
-import { getLabel, labelsKey, METRIC_NAME } from './labels.js';
+import { dropMetadata, getLabel, labelsKey, METRIC_NAME } from './labels.js';
 import { IncompatibleHistogramsError } from './hist.js';
 import { goQuote } from '../../tsdb/labels/index.js';
 import { extendFloats, noHistograms, smoothedValue } from './extended.js';
@@ -50,6 +50,34 @@ export class Evaluator {
   }
 
   async eval(e: Expr): Promise<EMatrix> {
+    const m = await this.#eval(e);
+    // Without delayed name removal no series leaves a node still marked: the paths that drop
+    // names per step have done it already (stepMatrices), any other drops here (Prometheus:
+    // unary minus, range-vector functions), failing on label sets that now collide.
+    if (!this.q.delayedNameRemoval && m.some((s) => s.dropName)) this.dropNamesNow(m);
+    return m;
+  }
+
+  /**
+   * Removes the names of the series marked for it, now, and fails if two series of the matrix
+   * then have the same labels (Prometheus's Matrix.ContainsSameLabelset, whatever their times).
+   */
+  dropNamesNow(m: EMatrix): void {
+    const seen = new Set<string>();
+    for (const s of m) {
+      if (s.dropName) {
+        s.metric = dropMetadata(s.metric);
+        s.dropName = false;
+      }
+    }
+    for (const s of m) {
+      const k = labelsKey(s.metric);
+      if (seen.has(k)) throw sameLabelset();
+      seen.add(k);
+    }
+  }
+
+  async #eval(e: Expr): Promise<EMatrix> {
     const p = this.q.ticker.checkpoint();
     if (p !== null) await p;
     if (this.numSteps === 0) return [];
@@ -96,9 +124,15 @@ export class Evaluator {
     return this.stepMatrices(mats, original, fn);
   }
 
-  /** The stepping half of rangeEval, over already evaluated inputs. */
-  async stepMatrices(mats: readonly EMatrix[], original: number, fn: StepFn): Promise<EMatrix> {
+  /**
+   * The stepping half of rangeEval, over already evaluated inputs. Without delayed name removal,
+   * outputs marked for it lose their names at each step (as Prometheus's functions and operators
+   * drop them), so outputs that then share labels merge across steps and fail at the same step;
+   * `dropPerStep` false leaves that to the caller (range-vector functions: see evalCall).
+   */
+  async stepMatrices(mats: readonly EMatrix[], original: number, fn: StepFn, dropPerStep = true): Promise<EMatrix> {
     const q = this.q;
+    const dropNow = dropPerStep && !q.delayedNameRemoval;
     const curF = mats.map((m) => new Int32Array(m.length));
     const curH = mats.map((m) => new Int32Array(m.length));
     // One Sample object per input series, updated in place at every step: step functions use
@@ -150,13 +184,25 @@ export class Evaluator {
         vecs.push(vec);
         idxs.push(idx);
       }
-      const res = fn(vecs, idxs, ts, step);
+      let res = fn(vecs, idxs, ts, step);
+      if (dropNow && res.some((s) => s.dropName === true)) {
+        // new objects: a step function may hand back its (reused) input samples
+        res = res.map((s) => (s.dropName === true ? { metric: dropMetadata(s.metric), t: s.t, f: s.f, h: s.h } : s));
+      }
       let n = 0;
       for (const s of res) n += s.h === null ? 1 : histogramSize(s.h);
       q.samples += n;
       temp += n;
       if (q.samples > q.maxSamples) throw tooManySamples();
       if (this.single) {
+        if (dropNow) {
+          const seen = new Set<string>();
+          for (const s of res) {
+            const k = labelsKey(s.metric);
+            if (seen.has(k)) throw sameLabelset();
+            seen.add(k);
+          }
+        }
         const mat: EMatrix = res.map((s) => sampleSeries(s, ts));
         q.samples = original + matrixSamples(mat);
         return mat;
@@ -172,7 +218,7 @@ export class Evaluator {
           }
           byLabels.set(s.metric, e);
         }
-        if (e.last === ts) throw new PromQLError('execution', 'vector cannot contain metrics with the same labelset');
+        if (e.last === ts) throw sameLabelset();
         e.last = ts;
         pushPoint(e.s, ts, s);
       }
@@ -356,6 +402,10 @@ export class Evaluator {
     const inner = new Evaluator(q, innerStart, refEnd, step);
     return inner.eval(sq.expr);
   }
+}
+
+function sameLabelset(): PromQLError {
+  return new PromQLError('execution', 'vector cannot contain metrics with the same labelset');
 }
 
 function sampleSeries(s: Sample, ts: number): ESeries {

@@ -25,6 +25,8 @@ export const ENGINE_OPTIONS: EngineOptions = {
   // A subquery without a step (`x[5m:]`) uses 1m, as NoStepSubqueryIntervalFn in the Go runner.
   defaultEvaluationIntervalMs: 60_000,
   parseOptions: PARSER_OPTIONS,
+  // Prometheus's runner (promqltest.NewTestEngine) runs with delayed name removal on.
+  enableDelayedNameRemoval: true,
 };
 
 export interface FileSummary {
