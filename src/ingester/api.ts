@@ -1,6 +1,7 @@
 // What distributors and queriers ask of an ingester. The ingester implements it directly (used
 // in-process with -target=all); the gRPC client implements it for ingesters in other processes.
 import type { MatchType } from '../tsdb/labels/index.js';
+import type { MetricMetadata } from './metadata.js';
 
 export interface MatcherSpec {
   type: MatchType;
@@ -55,4 +56,6 @@ export interface IngesterApi {
   labelValues(tenant: string, name: string, q: TimeRange & { matchers: MatcherSpec[] }, signal?: AbortSignal): Promise<string[]>;
   series(tenant: string, q: TimeRange & { matcherSets: MatcherSpec[][] }, signal?: AbortSignal): Promise<string[][]>;
   userStats(tenant: string, signal?: AbortSignal): Promise<UserStats>;
+  /** Every metric metadata entry held for the tenant, sorted by metric, type, help, unit. */
+  metricsMetadata(tenant: string, signal?: AbortSignal): Promise<MetricMetadata[]>;
 }

@@ -9,6 +9,7 @@ import { PoolClosedError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { IngesterApi, PushResult, StreamSeries, UserStats } from './api.js';
 import { IngesterClient } from './grpc.js';
+import type { MetricMetadata } from './metadata.js';
 
 /**
  * Keepalive of the clients, as dskit's grpcclient sets it: a ping after 20 s without activity,
@@ -67,6 +68,9 @@ class ClosedClient implements IngesterApi {
     return this.fail();
   }
   userStats(): Promise<UserStats> {
+    return this.fail();
+  }
+  metricsMetadata(): Promise<MetricMetadata[]> {
     return this.fail();
   }
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { grpcStatusOf, MuninnError, type ErrorCode } from '../errors/index.js';
+import type { MetricMetadata } from './metadata.js';
 import type {
   IngesterApi, MatcherSpec, PushResult, QueryParams, StreamSeries, TimeRange, UserStats,
 } from './api.js';
@@ -174,6 +175,7 @@ export function ingesterHandlers(api: IngesterApi): grpc.UntypedServiceImplement
       const s = await api.userStats(tenant);
       return { ingestionRate: s.ingestionRate, numSeries: s.numSeries, apiIngestionRate: s.ingestionRate, ruleIngestionRate: 0 };
     }),
+    MetricsMetadata: unary<object, object>(async (tenant, _r, signal) => ({ metadata: await api.metricsMetadata(tenant, signal) })),
   };
 }
 
@@ -201,6 +203,7 @@ interface RawClient extends grpc.Client {
   LabelValues(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<{ labelValues: string[] }>): grpc.ClientUnaryCall;
   Series(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<{ series: Array<{ labels: WireLabel[] }> }>): grpc.ClientUnaryCall;
   UserStats(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<{ ingestionRate: number; numSeries: number }>): grpc.ClientUnaryCall;
+  MetricsMetadata(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<{ metadata: MetricMetadata[] }>): grpc.ClientUnaryCall;
 }
 
 /** IngesterApi over gRPC to one ingester. */
@@ -285,6 +288,11 @@ export class IngesterClient implements IngesterApi {
     const r = await this.unary<{ ingestionRate: number; numSeries: number }>(signal, (cb) => this.client.UserStats({}, this.md(tenant), {}, cb));
     return { ingestionRate: r.ingestionRate, numSeries: Number(r.numSeries) };
   }
+  async metricsMetadata(tenant: string, signal?: AbortSignal): Promise<MetricMetadata[]> {
+    const r = await this.unary<{ metadata: MetricMetadata[] }>(signal, (cb) => this.client.MetricsMetadata({}, this.md(tenant), {}, cb));
+    return r.metadata.map((m) => ({ metric: m.metric, type: m.type, help: m.help, unit: m.unit }));
+  }
+
 }
 
 function isServiceError(e: unknown): e is grpc.ServiceError {

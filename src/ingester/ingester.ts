@@ -7,7 +7,7 @@ import { MuninnError, UnavailableError } from '../errors/index.js';
 import { BasicService, State, waitForAbort } from '../lifecycle/index.js';
 import type { Logger } from '../log/index.js';
 import type { Registry } from '../metrics/index.js';
-import { decodeWriteRequest } from '../remotewrite/index.js';
+import { decodeWriteRequest, type DecodedWriteRequest, metadataOf } from '../remotewrite/index.js';
 import { isValidTenantId, validateTenantId } from '../tenant/index.js';
 import type { HeadLimits } from '../tsdb/head/index.js';
 import { SampleBuffer } from '../tsdb/head/index.js';
@@ -16,6 +16,7 @@ import type {
   IngesterApi, MatcherSpec, PushResult, QueryParams, StreamChunk, StreamSeries, TimeRange, UserStats,
 } from './api.js';
 import type { IngesterConfig, LimitsConfig, TsdbConfig } from './config.js';
+import { type MetricMetadata, metricTypeName, TenantMetadata } from './metadata.js';
 import { IngesterMetrics } from './metrics.js';
 import { type ReplayReport, TenantDb } from './tenant-db.js';
 
@@ -56,6 +57,7 @@ export class Ingester extends BasicService implements IngesterApi {
   readonly metrics: IngesterMetrics;
   private readonly dbs = new Map<string, TenantDb>();
   private readonly opening = new Map<string, Promise<TenantDb>>();
+  private readonly metadata = new Map<string, TenantMetadata>();
   private totalSeries = 0;
   private inflight = 0;
   private readonly idleWaiters: Array<() => void> = [];
@@ -91,11 +93,15 @@ export class Ingester extends BasicService implements IngesterApi {
     truncate.unref();
     const rate = setInterval(() => this.updateRates(), RATE_INTERVAL_MS);
     rate.unref();
+    const retain = this.opts.ingester.metadataRetainPeriod;
+    const purge = setInterval(() => this.purgeMetadata(), Math.max(1000, Math.min(60_000, retain / 2)));
+    purge.unref();
     try {
       await waitForAbort(signal);
     } finally {
       clearInterval(truncate);
       clearInterval(rate);
+      clearInterval(purge);
     }
   }
 
@@ -200,6 +206,7 @@ export class Ingester extends BasicService implements IngesterApi {
     this.metrics.inflightPush.inc();
     try {
       const req = decodeWriteRequest(body);
+      if (req.metadata.count > 0) this.appendMetadata(tenant, req);
       const db = await this.openDb(tenant);
       // the state may have changed while the tenant was opening
       this.checkRunning();
@@ -308,6 +315,41 @@ export class Ingester extends BasicService implements IngesterApi {
       }
     }
     return out;
+  }
+
+  /** Every metadata entry of the tenant, sorted (metric, type, help, unit). */
+  async metricsMetadata(tenant: string): Promise<MetricMetadata[]> {
+    this.checkRunning();
+    validateTenantId(tenant);
+    return this.metadata.get(tenant)?.list() ?? [];
+  }
+
+  private appendMetadata(tenant: string, req: DecodedWriteRequest): void {
+    let md = this.metadata.get(tenant);
+    if (md === undefined) {
+      md = new TenantMetadata();
+      this.metadata.set(tenant, md);
+    }
+    const l = { ...this.opts.limits, ...this.opts.tenantLimits?.(tenant) };
+    const ring = this.opts.ringInfo?.() ?? { healthyIngesters: 1, replicationFactor: 1 };
+    const limits = { maxPerUser: localLimit(l.maxGlobalMetadataPerUser, ring), maxPerMetric: localLimit(l.maxGlobalMetadataPerMetric, ring) };
+    const now = (this.opts.now ?? Date.now)();
+    const before = md.size;
+    for (let i = 0; i < req.metadata.count; i++) {
+      const m = metadataOf(req, i);
+      const reason = md.add({ metric: m.metricFamilyName, type: metricTypeName(m.type), help: m.help, unit: m.unit }, now, limits);
+      if (reason !== null) this.metrics.discardedMetadata.inc({ reason, user: tenant });
+    }
+    this.metrics.memoryMetadata.inc(md.size - before);
+  }
+
+  /** Drops metadata not sent again within -ingester.metadata-retain-period. */
+  purgeMetadata(): void {
+    const before = (this.opts.now ?? Date.now)() - this.opts.ingester.metadataRetainPeriod;
+    for (const [tenant, md] of this.metadata) {
+      this.metrics.memoryMetadata.dec(md.purge(before));
+      if (md.size === 0) this.metadata.delete(tenant);
+    }
   }
 
   async userStats(tenant: string): Promise<UserStats> {

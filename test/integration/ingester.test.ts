@@ -267,3 +267,53 @@ test('-debug.ingester.ack-before-wal-write breaks durability on purpose: acked b
     rmSync(copy, { recursive: true, force: true });
   }
 });
+
+test('metric metadata: kept per tenant in memory, deduplicated, limited, purged after the retain period, served over gRPC', async () => {
+  const dir = tempDir('muninn-ing-md-');
+  let now = T0;
+  const c = defaultsOf(schema);
+  c.tsdb.dir = dir;
+  c.ingester.metadataRetainPeriod = 60_000;
+  c.limits.maxGlobalMetadataPerMetric = 2;
+  const registry = createBareRegistry();
+  const ing = new Ingester({ tsdb: c.tsdb, ingester: c.ingester, limits: c.limits, log: silentLogger(), registry, now: () => now });
+  await started(ing);
+  const md = (metricFamilyName: string, type: number, help: string, unit = ''): { metricFamilyName: string; type: number; help: string; unit: string } => ({ metricFamilyName, type, help, unit });
+  const push = (tenant: string, metadata: ReturnType<typeof md>[]): Promise<unknown> =>
+    ing.push(tenant, encodeWriteRequest({ series: [{ labels: ['__name__', 'up'], samples: [{ timestamp: now, value: 1 }] }], metadata }));
+  const cfg = { ...c.server, grpcListenAddress: '127.0.0.1', grpcListenPort: 0 };
+  const server = new GrpcServer(cfg, silentLogger(), new RequestMetrics(createBareRegistry()));
+  server.addService(ingesterServiceDefinition(), ingesterHandlers(ing));
+  await server.listen();
+  const client = new IngesterClient(`127.0.0.1:${server.boundPort()}`);
+  try {
+    await push('t', [md('up', 2, 'Up.'), md('req_total', 1, 'Requests.'), md('up', 2, 'Up.'), md('lat_seconds', 3, 'Latency.', 'seconds')]);
+    await push('other', [md('secret', 0, '')]);
+    const want = [
+      { metric: 'lat_seconds', type: 'histogram', help: 'Latency.', unit: 'seconds' },
+      { metric: 'req_total', type: 'counter', help: 'Requests.', unit: '' },
+      { metric: 'up', type: 'gauge', help: 'Up.', unit: '' },
+    ];
+    assert.deepEqual(await ing.metricsMetadata('t'), want);
+    assert.deepEqual(await client.metricsMetadata('t'), want);
+    assert.deepEqual(await client.metricsMetadata('other'), [{ metric: 'secret', type: 'unknown', help: '', unit: '' }]);
+    assert.deepEqual(await client.metricsMetadata('nobody'), []);
+    // -ingester.max-global-metadata-per-metric (2, RF 1, one ingester): the third entry of `up` is discarded, counted
+    await push('t', [md('up', 2, 'Up, v2.'), md('up', 2, 'Up, v3.')]);
+    assert.deepEqual((await ing.metricsMetadata('t')).filter((m) => m.metric === 'up').map((m) => m.help), ['Up, v2.', 'Up.']);
+    assert.match(await registry.metrics(), /cortex_discarded_metadata_total\{reason="per_metric_metadata_limit",user="t"\} 1/);
+    // entries not sent again within the retain period go; those sent again stay
+    now += 40_000;
+    await push('t', [md('req_total', 1, 'Requests.')]);
+    now += 30_000;
+    ing.purgeMetadata();
+    assert.deepEqual(await ing.metricsMetadata('t'), [{ metric: 'req_total', type: 'counter', help: 'Requests.', unit: '' }]);
+    assert.deepEqual(await ing.metricsMetadata('other'), []);
+    assert.match(await registry.metrics(), /cortex_ingester_memory_metadata 1\n/);
+  } finally {
+    client.close();
+    await server.shutdown(1000);
+    await stopped(ing);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

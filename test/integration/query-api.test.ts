@@ -24,7 +24,7 @@ import { createBareRegistry, RequestMetrics } from '../../src/metrics/index.js';
 import { registerQueryApi } from '../../src/querier/api/routes.js';
 import { querierConfig } from '../../src/querier/config.js';
 import { Querier } from '../../src/querier/querier.js';
-import { encodeWriteRequest, type HistogramObject, type SeriesObject, STALE_NAN_BITS } from '../../src/remotewrite/index.js';
+import { encodeWriteRequest, encodeWriteRequestV2, type HistogramObject, type SeriesObject, STALE_NAN_BITS } from '../../src/remotewrite/index.js';
 import { Ring } from '../../src/ring/index.js';
 import { HttpServer } from '../../src/server/http.js';
 import { newIngester, started, stopped } from '../ingester-helpers.js';
@@ -285,6 +285,27 @@ test('metadata, exemplars, format_query, buildinfo', async () => {
   const bi = await get('/api/v1/status/buildinfo');
   assert.equal(bi.json.status, 'success');
   assert.equal(typeof bi.json.data.version, 'string');
+});
+
+test('metric metadata sent with remote write (1.0 and 2.0) comes back from /api/v1/metadata, per tenant', async () => {
+  const M = 'team-metadata';
+  const v1 = compressSync(Buffer.from(encodeWriteRequest({
+    series: [{ labels: ['__name__', 'md_requests_total', 'job', 'x'], samples: [{ timestamp: T, value: 1 }] }],
+    metadata: [{ type: 1, metricFamilyName: 'md_requests_total', help: 'Requests <served>.', unit: '' }],
+  })));
+  const headers = { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0', 'X-Scope-OrgID': M };
+  assert.equal((await fetch(`${target.base}/api/v1/push`, { method: 'POST', body: v1, headers })).status, 200);
+  const v2 = compressSync(Buffer.from(encodeWriteRequestV2({
+    series: [{ labels: ['__name__', 'md_latency_seconds', 'job', 'x'], samples: [{ timestamp: T, value: 0.5 }], metadata: { type: 2, help: 'Latency.', unit: 'seconds' } }],
+  })));
+  const r2 = await fetch(`${target.base}/api/v1/push`, { method: 'POST', body: v2, headers: { ...headers, 'Content-Type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request', 'X-Prometheus-Remote-Write-Version': '2.0.0' } });
+  assert.equal(r2.status, 204, await r2.text());
+  const md = await get('/api/v1/metadata', M);
+  assert.equal(md.text, '{"status":"success","data":{"md_latency_seconds":[{"type":"gauge","help":"Latency.","unit":"seconds"}],' +
+    '"md_requests_total":[{"type":"counter","help":"Requests \\u003cserved\\u003e.","unit":""}]}}');
+  assert.deepEqual((await get(`/api/v1/metadata?${q({ metric: 'md_requests_total' })}`, M)).json.data, { md_requests_total: [{ type: 'counter', help: 'Requests <served>.', unit: '' }] });
+  // other tenants see none of it
+  assert.deepEqual((await get('/api/v1/metadata')).json.data, {});
 });
 
 test('error shapes: statuses, types, messages, JSON', async () => {

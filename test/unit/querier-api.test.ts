@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { MuninnError } from '../../src/errors/index.js';
 import type { IngesterApi, MatcherSpec, PushResult, QueryParams, StreamSeries, TimeRange, UserStats } from '../../src/ingester/api.js';
+import type { MetricMetadata } from '../../src/ingester/metadata.js';
 import { silentLogger } from '../../src/log/index.js';
 import { createBareRegistry, RequestMetrics } from '../../src/metrics/index.js';
 import { PromQLError, type EngineOptions, type QueryResult } from '../../src/promql/engine/api.js';
@@ -71,6 +72,15 @@ function matches(ls: string[], ms: MatcherSpec[]): boolean {
 
 const seen: Array<{ op: string; tenant: string }> = [];
 
+const METADATA: Record<string, MetricMetadata[]> = {
+  t1: [
+    { metric: 'a_total', type: 'counter', help: 'A.', unit: '' },
+    { metric: 'b_seconds', type: 'histogram', help: 'B one.', unit: 'seconds' },
+    { metric: 'b_seconds', type: 'histogram', help: 'B two.', unit: 'seconds' },
+    { metric: 'c', type: 'gauge', help: 'C "quoted" <&>.', unit: '' },
+  ],
+};
+
 const fakeIngester: IngesterApi = {
   push: (): Promise<PushResult> => Promise.reject(new Error('unused')),
   async *queryStream(tenant: string, q: QueryParams): AsyncIterable<StreamSeries[]> {
@@ -97,6 +107,10 @@ const fakeIngester: IngesterApi = {
   async series(tenant: string, q: TimeRange & { matcherSets: MatcherSpec[][] }): Promise<string[][]> {
     seen.push({ op: 'series', tenant });
     return (SERIES[tenant] ?? []).filter((ls) => q.matcherSets.some((m) => matches(ls, m)));
+  },
+  async metricsMetadata(tenant: string): Promise<MetricMetadata[]> {
+    seen.push({ op: 'metricsMetadata', tenant });
+    return METADATA[tenant] ?? [];
   },
   userStats: (): Promise<UserStats> => Promise.resolve({ ingestionRate: 0, numSeries: 0 }),
 };
@@ -397,7 +411,16 @@ test('labels and label values: union over match[], sorted, limit; U__ names; inv
 
 test('metadata, exemplars, format_query, buildinfo', async () => {
   reset();
-  assert.equal((await call('/prometheus/api/v1/metadata')).text, '{"status":"success","data":{}}');
+  const md = async (qs: string): Promise<string> => (await call(`/prometheus/api/v1/metadata${qs}`)).text;
+  assert.equal(await md(''), '{"status":"success","data":{"a_total":[{"type":"counter","help":"A.","unit":""}],' +
+    '"b_seconds":[{"type":"histogram","help":"B one.","unit":"seconds"},{"type":"histogram","help":"B two.","unit":"seconds"}],' +
+    '"c":[{"type":"gauge","help":"C \\"quoted\\" \\u003c\\u0026\\u003e.","unit":""}]}}');
+  assert.deepEqual(Object.keys((await call('/prometheus/api/v1/metadata?limit=2')).json.data), ['a_total', 'b_seconds']);
+  assert.deepEqual((await call('/prometheus/api/v1/metadata?limit=0')).json.data, {});
+  assert.deepEqual(Object.keys((await call('/prometheus/api/v1/metadata?limit=-1')).json.data), ['a_total', 'b_seconds', 'c']);
+  assert.deepEqual((await call('/prometheus/api/v1/metadata?limit_per_metric=1&metric=b_seconds')).json.data, { b_seconds: [{ type: 'histogram', help: 'B one.', unit: 'seconds' }] });
+  assert.deepEqual((await call('/prometheus/api/v1/metadata?metric=nope')).json.data, {});
+  assert.deepEqual((await call('/prometheus/api/v1/metadata', { tenant: 't2' })).json.data, {});
   await badData('/prometheus/api/v1/metadata?limit=x', 'limit must be a number');
   await badData('/prometheus/api/v1/metadata?limit_per_metric=x', 'limit_per_metric must be a number');
   assert.equal((await call('/prometheus/api/v1/query_exemplars?query=up')).text, '{"status":"success","data":[]}');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MuninnError } from '../../src/errors/index.js';
 import type { IngesterApi, MatcherSpec, PushResult, QueryParams, StreamSeries, TimeRange, UserStats } from '../../src/ingester/api.js';
+import type { MetricMetadata } from '../../src/ingester/metadata.js';
 import { silentLogger } from '../../src/log/index.js';
 import { IngesterQuerier, MAX_TIME_MS, MIN_TIME_MS } from '../../src/querier/ingester-queryable.js';
 import { floatRuns, mergeFloatRuns, mergeTimedRuns, storedHistogramToFloat } from '../../src/querier/merge.js';
@@ -135,6 +136,13 @@ class FakeIngester implements IngesterApi {
 
   userStats(): Promise<UserStats> {
     return Promise.resolve({ ingestionRate: 0, numSeries: 0 });
+  }
+
+  metadata: MetricMetadata[] = [];
+
+  async metricsMetadata(tenant: string, signal?: AbortSignal): Promise<MetricMetadata[]> {
+    await this.gate('metricsMetadata', tenant, { mint: 0, maxt: 0 }, signal);
+    return this.metadata;
   }
 }
 
@@ -308,6 +316,23 @@ test('labels, values and series: union over ingesters, sorted, deduplicated', as
   assert.deepEqual(await q.labelValues('t', '__name__', [], MIN_TIME_MS, MAX_TIME_MS, signal()), ['down', 'up', 'x']);
   const series = await q.series('t', [[{ type: '=~', name: '__name__', value: 'up|down' }], [{ type: '=', name: '__name__', value: 'up' }]], MIN_TIME_MS, MAX_TIME_MS, signal());
   assert.deepEqual(series, [DOWN, UP]);
+});
+
+test('metric metadata: union over ingesters, deduplicated, sorted; within the error budget', async () => {
+  const m = (metric: string, type: string, help = '', unit = ''): MetricMetadata => ({ metric, type, help, unit });
+  const a = new FakeIngester();
+  const b = new FakeIngester();
+  const c = new FakeIngester();
+  a.metadata = [m('up', 'gauge', 'Up.'), m('x_total', 'counter', 'X.')];
+  b.metadata = [m('up', 'gauge', 'Up.'), m('up', 'gauge', 'Another help.'), m('a_seconds', 'histogram', 'A.', 'seconds')];
+  const q = querier(ring(['i1', 'i2', 'i3'], 3), { i1: a, i2: b, i3: c });
+  const want = [m('a_seconds', 'histogram', 'A.', 'seconds'), m('up', 'gauge', 'Another help.'), m('up', 'gauge', 'Up.'), m('x_total', 'counter', 'X.')];
+  assert.deepEqual(await q.metricsMetadata('t', signal()), want);
+  assert.deepEqual(a.calls.filter((x) => x.op === 'metricsMetadata').map((x) => x.tenant), ['t']);
+  c.fail = new MuninnError('unavailable', 'connection refused');
+  assert.deepEqual(await q.metricsMetadata('t', signal()), want);
+  b.fail = new MuninnError('unavailable', 'connection refused');
+  await assert.rejects(q.metricsMetadata('t', signal()), { code: 'unavailable' });
 });
 
 test('time bounds: infinite ranges are clamped to int64 milliseconds; max-query-lookback clamps mint', async () => {

@@ -5,7 +5,7 @@
 //   GET|POST <prefix>/api/v1/series           series by match[]
 //   GET|POST <prefix>/api/v1/labels           label names
 //   GET      <prefix>/api/v1/label/:name/values
-//   GET      <prefix>/api/v1/metadata         always empty: the ingesters keep no metadata
+//   GET      <prefix>/api/v1/metadata         the ingesters' metric metadata (from remote write)
 //   GET|POST <prefix>/api/v1/query_exemplars  always empty: the ingesters keep no exemplars
 //   GET|POST <prefix>/api/v1/format_query
 //   GET      <prefix>/api/v1/status/buildinfo
@@ -260,13 +260,36 @@ class QueryApi {
     return this.d.utf8Names === true ? isValidLabelName(name) : isLegacyLabelName(name);
   }
 
-  /** Mimir's /api/v1/metadata: the ingesters keep no metric metadata, so the answer is always {}. */
-  async metadata(form: FormValues, _tenant: string, ctx: RequestContext, res: ServerResponse): Promise<void> {
-    const limit = form.value('limit');
-    if (limit !== '' && !/^[+-]?\d+$/.test(limit)) throw new PromQLError('bad_data', 'limit must be a number');
-    const perMetric = form.value('limit_per_metric');
-    if (perMetric !== '' && !/^[+-]?\d+$/.test(perMetric)) throw new PromQLError('bad_data', 'limit_per_metric must be a number');
-    respondSuccess(res, '{}');
+  /**
+   * /api/v1/metadata: the metric metadata the ingesters hold (sent with remote write), as
+   * Prometheus answers it: { metric: [{ type, help, unit }, ...] }, metrics in name order.
+   * `metric` keeps one metric; `limit` >= 0 keeps that many metrics (0: none), `limit_per_metric`
+   * > 0 that many entries each (Prometheus's rules).
+   */
+  async metadata(form: FormValues, tenant: string, ctx: RequestContext, res: ServerResponse): Promise<void> {
+    const int = (name: string): number => {
+      const v = form.value(name);
+      if (v === '') return -1;
+      if (!/^[+-]?\d+$/.test(v)) throw new PromQLError('bad_data', `${name} must be a number`);
+      return Number(v);
+    };
+    const limit = int('limit');
+    const perMetric = int('limit_per_metric');
+    const metric = form.value('metric');
+    const all = await this.read(ctx, (signal) => this.d.querier.ingesters.metricsMetadata(tenant, signal));
+    const byMetric = new Map<string, string[]>();
+    for (const m of all) {
+      if (metric !== '' && m.metric !== metric) continue;
+      let list = byMetric.get(m.metric);
+      if (list === undefined) {
+        if (limit >= 0 && byMetric.size >= limit) break;
+        list = [];
+        byMetric.set(m.metric, list);
+      }
+      if (perMetric > 0 && list.length >= perMetric) continue;
+      list.push(`{"type":${toJson(m.type)},"help":${toJson(m.help)},"unit":${toJson(m.unit)}}`);
+    }
+    respondSuccess(res, `{${[...byMetric].map(([name, list]) => `${toJson(name)}:[${list.join(',')}]`).join(',')}}`);
   }
 
   /** Exemplars: the ingesters keep none, so a query with selectors gets []; one without, 204. */
