@@ -24,7 +24,7 @@ import {
 } from '../ring/index.js';
 import type { GrpcServer } from '../server/grpc.js';
 import type { HttpServer } from '../server/http.js';
-import { Querier, registerQueryApi } from '../querier/index.js';
+import { Querier, registerQueryApi, registerRemoteRead } from '../querier/index.js';
 import { Overrides, registerRuntimeConfigRoutes, RuntimeConfigService } from '../runtimeconfig/index.js';
 import { buildInfo } from './build-info.js';
 import type { MuninnConfig } from './config.js';
@@ -223,6 +223,12 @@ export function registerComponentModules(ctx: ModuleContext): void {
       },
       utf8Names: cfg.validation.nameValidationScheme === 'utf8',
       log: ctx.log.child({ component: 'query-api' }),
+    });
+    registerRemoteRead(ctx.http, {
+      querier: q,
+      prefix: cfg.querier.prometheusHttpPrefix,
+      tenancy: { multitenancyEnabled: cfg.distributor.multitenancyEnabled, noAuthTenant: cfg.distributor.noAuthTenant },
+      log: ctx.log.child({ component: 'remote-read' }),
     });
     return q;
   }, [SERVER_MODULE, INGESTER_RING]);

@@ -11,3 +11,4 @@ export {
 } from './merge.js';
 export { Querier, type QuerierOptions, type QueryEngine, type EngineFactory, type QueryOverrides } from './querier.js';
 export { registerQueryApi, type QueryApiDeps } from './api/routes.js';
+export { registerRemoteRead, decodeReadRequest, type ReadRequest, type RemoteReadDeps } from './api/remote-read.js';

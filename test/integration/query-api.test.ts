@@ -8,12 +8,12 @@
 import '../harness.js';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { compressSync } from 'snappy';
+import { compressSync, uncompressSync } from 'snappy';
 import { defaultsOf } from '../../src/config/index.js';
 import { registerPushRoute } from '../../src/distributor/push-http.js';
 import type { PushTarget } from '../../src/distributor/push-types.js';
@@ -24,11 +24,13 @@ import { createBareRegistry, RequestMetrics } from '../../src/metrics/index.js';
 import { registerQueryApi } from '../../src/querier/api/routes.js';
 import { querierConfig } from '../../src/querier/config.js';
 import { Querier } from '../../src/querier/querier.js';
-import { encodeWriteRequest, encodeWriteRequestV2, type HistogramObject, type SeriesObject, STALE_NAN_BITS } from '../../src/remotewrite/index.js';
+import { decodeWriteRequest, encodeWriteRequest, encodeWriteRequestV2, type HistogramObject, type SeriesObject, isStaleNaN, STALE_NAN_BITS, toObjects, type WriteRequestObject } from '../../src/remotewrite/index.js';
+import { Writer } from '../../src/remotewrite/writer.js';
 import { Ring } from '../../src/ring/index.js';
 import { HttpServer } from '../../src/server/http.js';
 import { newIngester, started, stopped } from '../ingester-helpers.js';
 import { MAIN_JS, type Proc, startMuninn, tempDir } from '../proc.js';
+import { startTenantProxy } from '../rollout/tenant-proxy.js';
 import { withDeadline } from '../util.js';
 
 const run = promisify(execFile);
@@ -400,31 +402,47 @@ test('promtool query instant / range / series / labels read the pushed data', as
 
 // ---- a real Prometheus as the reference ----------------------------------------------------------
 
-test('byte-for-byte the same answers as a real Prometheus for the same data', async (t) => {
-  if (!(await hasBinary('prometheus'))) {
-    t.skip('prometheus is not installed');
-    return;
-  }
+/** A real Prometheus on loopback with `extraConfig` appended to its YAML; ready when this resolves. */
+async function startReferencePrometheus(extraConfig = ''): Promise<{ url: string; stop: () => void }> {
   const dir = tempDir('muninn-prom-ref-');
   const cfg = join(dir, 'prometheus.yml');
-  writeFileSync(cfg, 'global:\n  scrape_interval: 1h\n');
+  writeFileSync(cfg, `global:\n  scrape_interval: 1h\n${extraConfig}`);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn('prometheus', [
     `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver', '--enable-feature=native-histograms',
   ], { stdio: 'ignore' });
-  const ref = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}`;
+  const stop = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await withDeadline((async () => {
       for (;;) {
         try {
-          if ((await fetch(`${ref}/-/ready`)).status === 200) return;
+          if ((await fetch(`${url}/-/ready`)).status === 200) return;
         } catch {
           // not listening yet
         }
         await new Promise((r) => setTimeout(r, 100));
       }
     })(), 30_000, 'prometheus did not become ready');
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return { url, stop };
+}
+
+test('byte-for-byte the same answers as a real Prometheus for the same data', async (t) => {
+  if (!(await hasBinary('prometheus'))) {
+    t.skip('prometheus is not installed');
+    return;
+  }
+  const prom = await startReferencePrometheus();
+  const ref = prom.url;
+  try {
     const res = await push(ref, '/api/v1/write', null, seriesOf(A));
     assert.equal(res.status, 204, await res.text());
     // two metrics that differ only in their names, one after the other (name_a's last sample is
@@ -477,8 +495,128 @@ test('byte-for-byte the same answers as a real Prometheus for the same data', as
       assert.equal(got.text, wantText, p);
     }
   } finally {
-    child.kill('SIGKILL');
+    prom.stop();
   }
+});
+
+test('remote read: a real Prometheus reading Muninn through /prometheus/api/v1/read answers what Muninn answers', async (t) => {
+  if (!(await hasBinary('prometheus'))) {
+    t.skip('prometheus is not installed');
+    return;
+  }
+  // Debian's Prometheus 2.42 does not send a remote section's `headers:`; the hop adds the tenant
+  const proxy = await startTenantProxy(`${target.base}/prometheus/api/v1/read`, A);
+  const prom = await startReferencePrometheus(`remote_read:\n  - url: ${proxy.url}\n    read_recent: true\n`);
+  try {
+    // times half a second off every sample, window edge and step (Prometheus 2.42's windows are
+    // closed on the left, 3.x's and Muninn's open), counters read away from their start
+    const paths = [
+      `/api/v1/query?${q({ query: 'test_metric', time: sec(T + 500) })}`,
+      `/api/v1/query?${q({ query: 'other_metric', time: sec(T0 + 15_500) })}`,
+      `/api/v1/query?${q({ query: 'other_metric', time: sec(T0 + 50_500) })}`,
+      `/api/v1/query?${q({ query: 'count_over_time(other_metric[1m])', time: sec(T0 + 50_500) })}`,
+      `/api/v1/query_range?${q({ query: 'test_metric{instance="i2"}', start: sec(T0 + 500), end: sec(T0 + 100_000), step: '10.25' })}`,
+      `/api/v1/query_range?${q({ query: 'sum by (job) (rate(test_metric[1m]))', start: sec(T0 + 120_500), end: sec(T0 + 300_500), step: '15' })}`,
+      // (no native histograms: Prometheus 2.42's remote-read client keeps only the float samples
+      // of an answer; the histogram test below reads Muninn's answer directly)
+      `/api/v1/query?${q({ query: 'test_metric{job="secret"}', time: sec(T + 500) })}`,
+    ];
+    for (const p of paths) {
+      const want = await get(p);
+      const got = await fetch(`${prom.url}${p}`);
+      const gotText = await got.text();
+      assert.equal(got.status, want.status, `${p}\nprometheus via remote read: ${gotText}\nmuninn: ${want.text}`);
+      assert.deepEqual(JSON.parse(gotText).data, want.json.data, p);
+    }
+    assert.ok((proxy.statuses['200'] ?? 0) >= paths.length - 1, JSON.stringify(proxy.statuses));
+  } finally {
+    prom.stop();
+    await proxy.close();
+  }
+});
+
+/** A prometheus.ReadRequest with one query per [start, end, name] (matcher __name__ = name). */
+function readRequest(queries: Array<[number, number, string]>): Buffer {
+  const w = new Writer();
+  for (const [start, end, name] of queries) {
+    const qm = w.begin(1);
+    w.optInt64(1, start, 'start');
+    w.optInt64(2, end, 'end');
+    const m = w.begin(3);
+    w.string(2, '__name__');
+    w.string(3, name);
+    w.end(m);
+    w.end(qm);
+  }
+  return compressSync(Buffer.from(w.finish()));
+}
+
+/** The query results of a ReadResponse, each decoded as the TimeSeries it holds. */
+function readResults(body: Buffer): Array<WriteRequestObject & { decoded: ReturnType<typeof decodeWriteRequest> }> {
+  const raw = Buffer.from(uncompressSync(body, { asBuffer: true }) as Buffer);
+  const out: Array<WriteRequestObject & { decoded: ReturnType<typeof decodeWriteRequest> }> = [];
+  let p = 0;
+  while (p < raw.length) {
+    assert.equal(raw[p], 0x0a);
+    p++;
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const b = raw[p++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) break;
+    }
+    const decoded = decodeWriteRequest(raw.subarray(p, p + n));
+    out.push({ ...toObjects(decoded), decoded });
+    p += n;
+  }
+  return out;
+}
+
+test('remote read answers directly: raw samples with their bits (stale markers), native histograms, several queries, tenants', async () => {
+  const res = await fetch(`${target.base}/prometheus/api/v1/read`, {
+    method: 'POST',
+    body: readRequest([[T0, T0 + 60_000, 'other_metric'], [T0, T0 + 10 * 60_000, 'test_hist'], [T0, T0 + 60_000, 'nope']]),
+    headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Scope-OrgID': A },
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(res.headers.get('content-encoding'), 'snappy');
+  const [other, hist6, none] = readResults(Buffer.from(await res.arrayBuffer()));
+  assert.deepEqual(other!.series?.map((x) => x.labels), [['__name__', 'other_metric', 'job', 'b']]);
+  const vals = other!.series![0]!.samples!;
+  assert.deepEqual(vals.map((x) => x.timestamp), [T0, T0 + 15_000, T0 + 30_000, T0 + 45_000]);
+  assert.equal(vals[0]!.value, 1e21);
+  assert.ok(Object.is(vals[2]!.value, -0));
+  assert.ok(isStaleNaN(other!.decoded.values, 3), 'the stale marker keeps its bits');
+  const hs = hist6!.series![0]!.histograms!;
+  assert.deepEqual(hs.map((h) => h.timestamp), [0, 1, 2, 3, 4, 5].map((k) => T0 + k * 60_000));
+  assert.deepEqual(hs.map((h) => [h.countFloat, h.sum, h.zeroCountFloat, h.positiveCounts]), [0, 1, 2, 3, 4, 5].map((k) => [3 + 3 * k, 1.5 * (k + 1), 1 + k, [1 + k, 1 + k]]));
+  assert.deepEqual(none!.series ?? [], []);
+  // tenant B sees its own data only
+  const rb = await fetch(`${target.base}/prometheus/api/v1/read`, { method: 'POST', body: readRequest([[T0, T, 'other_metric']]), headers: { 'X-Scope-OrgID': B } });
+  assert.deepEqual(readResults(Buffer.from(await rb.arrayBuffer()))[0]!.series ?? [], []);
+});
+
+test('remote read: bad requests get 400 with a message; unsupported response types; no tenant 401', async () => {
+  const url = `${target.base}/prometheus/api/v1/read`;
+  const post = (body: Buffer, tenant: string | null = A): Promise<Response> =>
+    fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', ...(tenant !== null ? { 'X-Scope-OrgID': tenant } : {}) } });
+  const r1 = await post(compressSync(Buffer.from([0x0a, 0x05, 0x08])));
+  assert.equal(r1.status, 400);
+  assert.match(await r1.text(), /malformed prometheus.ReadRequest/);
+  const r2 = await post(Buffer.from('not snappy'));
+  assert.equal(r2.status, 400);
+  // accepted_response_types: [STREAMED_XOR_CHUNKS] only
+  const r3 = await post(compressSync(Buffer.from([0x12, 0x01, 0x01])));
+  assert.equal(r3.status, 400);
+  assert.match(await r3.text(), /does not support any of the requested response types/);
+  const r4 = await post(compressSync(Buffer.from([])), null);
+  assert.equal(r4.status, 401);
+  // a query without matchers
+  const r5 = await post(compressSync(Buffer.from([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02])));
+  assert.equal(r5.status, 400);
+  assert.match(await r5.text(), /at least one matcher/);
 });
 
 // ---- replicas over gRPC -------------------------------------------------------------------------

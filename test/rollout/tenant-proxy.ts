@@ -33,7 +33,7 @@ export async function startTenantProxy(target: string, tenant: string): Promise<
           const s = up.statusCode ?? 502;
           statuses[String(s)] = (statuses[String(s)] ?? 0) + 1;
           const h: Record<string, string> = {};
-          for (const k of ['content-type', 'retry-after']) if (typeof up.headers[k] === 'string') h[k] = up.headers[k] as string;
+          for (const k of ['content-type', 'content-encoding', 'retry-after']) if (typeof up.headers[k] === 'string') h[k] = up.headers[k] as string;
           res.writeHead(s, h);
           res.end(Buffer.concat(parts));
         });

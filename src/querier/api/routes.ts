@@ -6,6 +6,7 @@
 //   GET|POST <prefix>/api/v1/labels           label names
 //   GET      <prefix>/api/v1/label/:name/values
 //   GET      <prefix>/api/v1/metadata         the ingesters' metric metadata (from remote write)
+//   POST     <prefix>/api/v1/read             remote read (remote-read.ts)
 //   GET|POST <prefix>/api/v1/query_exemplars  always empty: the ingesters keep no exemplars
 //   GET|POST <prefix>/api/v1/format_query
 //   GET      <prefix>/api/v1/status/buildinfo
