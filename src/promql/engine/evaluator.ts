@@ -133,6 +133,16 @@ export class Evaluator {
   async stepMatrices(mats: readonly EMatrix[], original: number, fn: StepFn, dropPerStep = true): Promise<EMatrix> {
     const q = this.q;
     const dropNow = dropPerStep && !q.delayedNameRemoval;
+    // one unnamed label array per input array, so every step reuses it (and byLabels hits)
+    const unnamed = new Map<Labels, Labels>();
+    const unname = (m: Labels): Labels => {
+      let u = unnamed.get(m);
+      if (u === undefined) {
+        u = dropMetadata(m);
+        unnamed.set(m, u);
+      }
+      return u;
+    };
     const curF = mats.map((m) => new Int32Array(m.length));
     const curH = mats.map((m) => new Int32Array(m.length));
     // One Sample object per input series, updated in place at every step: step functions use
@@ -187,7 +197,7 @@ export class Evaluator {
       let res = fn(vecs, idxs, ts, step);
       if (dropNow && res.some((s) => s.dropName === true)) {
         // new objects: a step function may hand back its (reused) input samples
-        res = res.map((s) => (s.dropName === true ? { metric: dropMetadata(s.metric), t: s.t, f: s.f, h: s.h } : s));
+        res = res.map((s) => (s.dropName === true ? { metric: unname(s.metric), t: s.t, f: s.f, h: s.h } : s));
       }
       let n = 0;
       for (const s of res) n += s.h === null ? 1 : histogramSize(s.h);

@@ -37,6 +37,41 @@ interface SplitHistograms {
  * labels but `le`), as Prometheus's resetHistograms: an unparsable `le` is warned about and
  * skipped; a native histogram with the same labels as a classic one drops both, with a warning.
  */
+/** What splitHistograms derives from a bucket series' labels, once per label array. */
+interface BucketInfo {
+  le: string;
+  upperBound: number | undefined;
+  /** the labels without `le`: the same array for every bucket and step of a histogram */
+  metric: Labels;
+  key: string;
+}
+
+// Keyed by label-array identity: a series keeps its array from step to step (bench:query,
+// histogram_quantile range queries: dropLabel, labelsKey and parseGoFloat per bucket per step
+// were ~20% of the time).
+const bucketInfo = new WeakMap<Labels, BucketInfo>();
+const groupKeys = new WeakMap<Labels, string>();
+
+function infoOf(metric: Labels): BucketInfo {
+  let b = bucketInfo.get(metric);
+  if (b === undefined) {
+    const le = getLabel(metric, BUCKET_LABEL);
+    const without = dropLabel(metric, BUCKET_LABEL);
+    b = { le, upperBound: parseGoFloat(le), metric: without, key: labelsKey(without) };
+    bucketInfo.set(metric, b);
+  }
+  return b;
+}
+
+function keyOf(metric: Labels): string {
+  let k = groupKeys.get(metric);
+  if (k === undefined) {
+    k = labelsKey(metric);
+    groupKeys.set(metric, k);
+  }
+  return k;
+}
+
 function splitHistograms(v: Vector, ctx: FnContext, vectorIndex: number): SplitHistograms {
   const pos = argPos(ctx, vectorIndex);
   const groups = new Map<string, ClassicHistogram>();
@@ -46,14 +81,11 @@ function splitHistograms(v: Vector, ctx: FnContext, vectorIndex: number): SplitH
       natives.push(s);
       continue;
     }
-    const le = getLabel(s.metric, BUCKET_LABEL);
-    const upperBound = parseGoFloat(le);
+    const { le, upperBound, metric, key } = infoOf(s.metric);
     if (upperBound === undefined) {
       ctx.annotate('warning', ANNO.badBucketLabel(metricName(s.metric), le), pos);
       continue;
     }
-    const metric = dropLabel(s.metric, BUCKET_LABEL);
-    const key = labelsKey(metric);
     let g = groups.get(key);
     if (g === undefined) {
       g = { metric, buckets: [] };
@@ -63,7 +95,7 @@ function splitHistograms(v: Vector, ctx: FnContext, vectorIndex: number): SplitH
   }
   const keptNatives: Sample[] = [];
   for (const s of natives) {
-    const key = labelsKey(s.metric);
+    const key = keyOf(s.metric);
     if (groups.has(key)) {
       ctx.annotate('warning', ANNO.mixedClassicNativeHistograms(metricName(s.metric)), pos);
       groups.delete(key);
