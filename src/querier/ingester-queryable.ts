@@ -157,6 +157,22 @@ export class IngesterQuerier {
     return [...seen.values()].sort(compareMetadata);
   }
 
+  /**
+   * The tenant's ingestion statistics as Mimir's distributor sums them: every healthy ingester
+   * must answer (no error budget); series and ingestion rate divided by the replication factor.
+   */
+  async userStats(tenant: string, signal: AbortSignal): Promise<{ ingestionRate: number; numSeries: number; apiIngestionRate: number; ruleIngestionRate: number }> {
+    const answers = await this.fanOut(signal, (api, s) => api.userStats(tenant, s), true);
+    let rate = 0;
+    let series = 0;
+    for (const a of answers) {
+      rate += a.value.ingestionRate;
+      series += a.value.numSeries;
+    }
+    const rf = this.o.ring().replicationFactor;
+    return { ingestionRate: rate / rf, numSeries: Math.floor(series / rf), apiIngestionRate: rate, ruleIngestionRate: 0 };
+  }
+
   /** The read range after clamping to -querier.max-query-lookback and int64 bounds; null when empty. */
   private range(mint: number, maxt: number): { mint: number; maxt: number } | null {
     let lo = Number.isNaN(mint) ? MIN_TIME_MS : Math.max(mint, MIN_TIME_MS);
@@ -171,7 +187,7 @@ export class IngesterQuerier {
    * those that succeeded (with their rank in the set), once all have answered; throws when more
    * failed than the set tolerates, or with the signal's reason when the caller gave up.
    */
-  private async fanOut<T>(signal: AbortSignal, fn: (api: IngesterApi, signal: AbortSignal) => Promise<T>): Promise<Array<{ rank: number; value: T }>> {
+  private async fanOut<T>(signal: AbortSignal, fn: (api: IngesterApi, signal: AbortSignal) => Promise<T>, everyIngester = false): Promise<Array<{ rank: number; value: T }>> {
     if (signal.aborted) throw abortError(signal);
     const set: ReplicationSet = this.o.ring().getAllHealthy('read');
     const instances = set.instances;
@@ -191,7 +207,7 @@ export class IngesterQuerier {
           if (signal.aborted) reject(abortError(signal));
           else resolve(results.sort((a, b) => a.rank - b.rank));
         };
-        const tooMany = (): boolean => (set.zoneAwarenessEnabled ? failedZones.size > set.maxUnavailableZones : failures.length > set.maxErrors);
+        const tooMany = (): boolean => (everyIngester ? failures.length > 0 : set.zoneAwarenessEnabled ? failedZones.size > set.maxUnavailableZones : failures.length > set.maxErrors);
         if (pending === 0) {
           finish();
           return;

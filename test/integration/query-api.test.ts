@@ -280,6 +280,15 @@ test('series, labels, label values: per tenant', async () => {
   assert.deepEqual(lim.json, { status: 'success', data: ['other_metric'], warnings: ['results truncated due to limit'] });
 });
 
+test('user stats: the tenant\'s in-memory series through /api/v1/user_stats', async () => {
+  const res = await fetch(`${target.base}/api/v1/user_stats`, { headers: { 'X-Scope-OrgID': B } });
+  assert.equal(res.status, 200);
+  const j = (await res.json()) as { numSeries: number; ingestionRate: number; APIIngestionRate: number; RuleIngestionRate: number };
+  assert.equal(j.numSeries, 1);
+  assert.ok(j.ingestionRate >= 0 && j.RuleIngestionRate === 0, JSON.stringify(j));
+  assert.equal((await get('/api/v1/user_stats', A)).json.numSeries, 4);
+});
+
 test('metadata, exemplars, format_query, buildinfo', async () => {
   assert.equal((await get('/api/v1/metadata')).text, '{"status":"success","data":{}}');
   assert.equal((await get(`/api/v1/query_exemplars?${q({ query: 'test_metric', start: sec(T0), end: sec(T) })}`)).text, '{"status":"success","data":[]}');

@@ -112,7 +112,7 @@ const fakeIngester: IngesterApi = {
     seen.push({ op: 'metricsMetadata', tenant });
     return METADATA[tenant] ?? [];
   },
-  userStats: (): Promise<UserStats> => Promise.resolve({ ingestionRate: 0, numSeries: 0 }),
+  userStats: (tenant: string): Promise<UserStats> => Promise.resolve(tenant === 't1' ? { ingestionRate: 2.5, numSeries: 7 } : { ingestionRate: 0, numSeries: 0 }),
 };
 
 // ---- the server -------------------------------------------------------------------------------
@@ -230,6 +230,17 @@ test('tenancy: no org id is 401, several are 400, plain text as Mimir; each tena
   const q = await call('/prometheus/api/v1/query?query=x&time=1', { tenant: 't2' });
   assert.equal(q.text, '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"secret","job":"z"},"value":[1,"1"]}]}}');
   assert.ok(seen.every((s) => s.tenant === 't2'));
+});
+
+test('/api/v1/user_stats (prefixed and at the root): Mimir\'s JSON for the tenant', async () => {
+  reset();
+  const want = '{"ingestionRate":2.5,"numSeries":7,"APIIngestionRate":2.5,"RuleIngestionRate":0}';
+  const a = await call('/prometheus/api/v1/user_stats');
+  assert.equal(a.status, 200);
+  assert.equal(a.text, want);
+  assert.equal((await call('/api/v1/user_stats')).text, want);
+  assert.equal((await call('/api/v1/user_stats', { tenant: 't2' })).text, '{"ingestionRate":0,"numSeries":0,"APIIngestionRate":0,"RuleIngestionRate":0}');
+  assert.equal((await call('/api/v1/user_stats', { tenant: null })).status, 401);
 });
 
 test('a querier that is not Running answers 503 unavailable', async () => {

@@ -134,8 +134,11 @@ class FakeIngester implements IngesterApi {
     return [...out.values()];
   }
 
-  userStats(): Promise<UserStats> {
-    return Promise.resolve({ ingestionRate: 0, numSeries: 0 });
+  stats: UserStats = { ingestionRate: 0, numSeries: 0 };
+
+  async userStats(tenant: string, signal?: AbortSignal): Promise<UserStats> {
+    await this.gate('userStats', tenant, { mint: 0, maxt: 0 }, signal);
+    return this.stats;
   }
 
   metadata: MetricMetadata[] = [];
@@ -333,6 +336,17 @@ test('metric metadata: union over ingesters, deduplicated, sorted; within the er
   assert.deepEqual(await q.metricsMetadata('t', signal()), want);
   b.fail = new MuninnError('unavailable', 'connection refused');
   await assert.rejects(q.metricsMetadata('t', signal()), { code: 'unavailable' });
+});
+
+test('user stats: summed over every ingester, series and rate divided by RF; no error budget', async () => {
+  const [a, b, c] = [new FakeIngester(), new FakeIngester(), new FakeIngester()];
+  a.stats = { ingestionRate: 30, numSeries: 100 };
+  b.stats = { ingestionRate: 30, numSeries: 101 };
+  c.stats = { ingestionRate: 29, numSeries: 99 };
+  const q = querier(ring(['i1', 'i2', 'i3'], 3), { i1: a, i2: b, i3: c });
+  assert.deepEqual(await q.userStats('t', signal()), { ingestionRate: 89 / 3, numSeries: 100, apiIngestionRate: 89, ruleIngestionRate: 0 });
+  c.fail = new MuninnError('unavailable', 'connection refused');
+  await assert.rejects(q.userStats('t', signal()), { code: 'unavailable' });
 });
 
 test('time bounds: infinite ranges are clamped to int64 milliseconds; max-query-lookback clamps mint', async () => {

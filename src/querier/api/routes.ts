@@ -7,6 +7,7 @@
 //   GET      <prefix>/api/v1/label/:name/values
 //   GET      <prefix>/api/v1/metadata         the ingesters' metric metadata (from remote write)
 //   POST     <prefix>/api/v1/read             remote read (remote-read.ts)
+//   GET      <prefix>/api/v1/user_stats       Mimir's tenant ingestion stats (also at the root path)
 //   GET|POST <prefix>/api/v1/query_exemplars  always empty: the ingesters keep no exemplars
 //   GET|POST <prefix>/api/v1/format_query
 //   GET      <prefix>/api/v1/status/buildinfo
@@ -23,7 +24,7 @@ import type { Expr } from '../../promql/ast.js';
 import type { StorageMatcher } from '../../promql/value.js';
 import { PromQLError, type QueryResult } from '../../promql/engine/api.js';
 import { formatExpr, parseExpr } from '../../promql/parser/index.js';
-import { type HttpServer, sendText } from '../../server/http.js';
+import { type HttpServer, sendJson, sendText } from '../../server/http.js';
 import type { RequestContext } from '../../server/router.js';
 import { type TenancyOptions, tenantFromHeaders } from '../../tenant/index.js';
 import { isValidLabelName } from '../../promql/engine/labels.js';
@@ -73,6 +74,9 @@ export function registerQueryApi(http: HttpServer, deps: QueryApiDeps): void {
   add(['GET'], '/api/v1/label/:name/values', (f, t, c, r) => api.labelValues(f, t, c, r));
   add(['GET'], '/api/v1/metadata', (f, t, c, r) => api.metadata(f, t, c, r));
   add(GP, '/api/v1/query_exemplars', (f, t, c, r) => api.queryExemplars(f, t, c, r));
+  // Mimir's querier serves the tenant's ingestion stats at the root path too
+  add(['GET'], '/api/v1/user_stats', (f, t, c, r) => api.userStats(f, t, c, r));
+  if (p !== '') http.route(['GET'], '/api/v1/user_stats', (req, res, ctx) => api.serve(req, res, ctx, (f, t, c, r) => api.userStats(f, t, c, r), true));
   add(GP, '/api/v1/format_query', (f, t, c, r) => api.formatQuery(f, t, c, r), { tenant: false });
   // every target already serves /api/v1/status/buildinfo at the root
   if (p !== '') add(['GET'], '/api/v1/status/buildinfo', (f, t, c, r) => api.buildInfo(f, t, c, r), { tenant: false });
@@ -291,6 +295,12 @@ class QueryApi {
       list.push(`{"type":${toJson(m.type)},"help":${toJson(m.help)},"unit":${toJson(m.unit)}}`);
     }
     respondSuccess(res, `{${[...byMetric].map(([name, list]) => `${toJson(name)}:[${list.join(',')}]`).join(',')}}`);
+  }
+
+  /** Mimir's /api/v1/user_stats: the tenant's series and ingestion rate over the ingesters (JSON, not the API envelope). */
+  async userStats(_form: FormValues, tenant: string, ctx: RequestContext, res: ServerResponse): Promise<void> {
+    const s = await this.read(ctx, (signal) => this.d.querier.ingesters.userStats(tenant, signal));
+    sendJson(res, 200, { ingestionRate: s.ingestionRate, numSeries: s.numSeries, APIIngestionRate: s.apiIngestionRate, RuleIngestionRate: s.ruleIngestionRate });
   }
 
   /** Exemplars: the ingesters keep none, so a query with selectors gets []; one without, 204. */
