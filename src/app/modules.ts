@@ -98,7 +98,7 @@ export function registerComponentModules(ctx: ModuleContext): void {
   const cfg = ctx.config;
 
   reg.register(RUNTIME_CONFIG, () => {
-    const svc = new RuntimeConfigService({ config: cfg.runtimeConfig, defaults: { validation: cfg.validation, limits: cfg.limits }, log: ctx.log, registry: ctx.registry });
+    const svc = new RuntimeConfigService({ config: cfg.runtimeConfig, defaults: { validation: cfg.validation, limits: cfg.limits, querier: cfg.querier }, log: ctx.log, registry: ctx.registry });
     ctx.overrides = svc.overrides;
     registerRuntimeConfigRoutes(ctx.http, svc);
     return svc;
@@ -211,8 +211,9 @@ export function registerComponentModules(ctx: ModuleContext): void {
 
   reg.register('querier', () => {
     const ringW = required(ctx.ingesterRing, 'the ingesters\' ring');
+    const overrides = required(ctx.overrides, 'the runtime config');
     const clients = ingesterClients(ctx, ringW);
-    const q = new Querier({ config: cfg.querier, ring: () => ringW.ring(), clients, log: ctx.log, onStop: () => clients.close() });
+    const q = new Querier({ config: cfg.querier, ring: () => ringW.ring(), clients, log: ctx.log, onStop: () => clients.close(), tenantLimits: (t) => overrides.querierLimits(t) });
     registerQueryApi(ctx.http, {
       querier: q,
       prefix: cfg.querier.prometheusHttpPrefix,
@@ -231,7 +232,7 @@ export function registerComponentModules(ctx: ModuleContext): void {
       log: ctx.log.child({ component: 'remote-read' }),
     });
     return q;
-  }, [SERVER_MODULE, INGESTER_RING]);
+  }, [SERVER_MODULE, RUNTIME_CONFIG, INGESTER_RING]);
   // not part of 'all' (as in Mimir): it tests a Muninn from the outside
   reg.register(CONTINUOUS_TEST_MODULE, () => {
     const ct = new ContinuousTest({

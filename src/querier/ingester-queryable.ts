@@ -46,6 +46,8 @@ export interface IngesterQuerierOptions {
   log: Logger;
   /** -querier.max-query-lookback: reads start no earlier than now - this; 0 = no limit. */
   maxQueryLookbackMs?: number;
+  /** The same per tenant (runtime overrides); when set it wins over maxQueryLookbackMs. */
+  maxQueryLookbackFor?: (tenant: string) => number;
   now?: () => number;
   /** Stored histogram shape -> FloatHistogram (default: storedHistogramToFloat). */
   histogramToFloat?: HistogramConverter;
@@ -89,7 +91,7 @@ export class IngesterQuerier {
 
   /** Series matching the matchers with samples in [mint, maxt], merged over replicas, sorted by labels. */
   async select(tenant: string, matchers: readonly StorageMatcher[], mint: number, maxt: number, signal: AbortSignal): Promise<StorageSeries[]> {
-    const r = this.range(mint, maxt);
+    const r = this.range(tenant, mint, maxt);
     if (r === null) return [];
     const specs = toSpecs(matchers);
     const answers = await this.fanOut(signal, async (api, s) => {
@@ -123,7 +125,7 @@ export class IngesterQuerier {
   }
 
   async labelNames(tenant: string, matchers: readonly StorageMatcher[], mint: number, maxt: number, signal: AbortSignal): Promise<string[]> {
-    const r = this.range(mint, maxt);
+    const r = this.range(tenant, mint, maxt);
     if (r === null) return [];
     const specs = toSpecs(matchers);
     const answers = await this.fanOut(signal, (api, s) => api.labelNames(tenant, { mint: r.mint, maxt: r.maxt, matchers: specs }, s));
@@ -131,7 +133,7 @@ export class IngesterQuerier {
   }
 
   async labelValues(tenant: string, name: string, matchers: readonly StorageMatcher[], mint: number, maxt: number, signal: AbortSignal): Promise<string[]> {
-    const r = this.range(mint, maxt);
+    const r = this.range(tenant, mint, maxt);
     if (r === null) return [];
     const specs = toSpecs(matchers);
     const answers = await this.fanOut(signal, (api, s) => api.labelValues(tenant, name, { mint: r.mint, maxt: r.maxt, matchers: specs }, s));
@@ -140,7 +142,7 @@ export class IngesterQuerier {
 
   /** Label sets of the series matching any of the matcher sets, deduplicated, sorted by labels. */
   async series(tenant: string, matcherSets: ReadonlyArray<readonly StorageMatcher[]>, mint: number, maxt: number, signal: AbortSignal): Promise<string[][]> {
-    const r = this.range(mint, maxt);
+    const r = this.range(tenant, mint, maxt);
     if (r === null) return [];
     const sets = matcherSets.map(toSpecs);
     const answers = await this.fanOut(signal, (api, s) => api.series(tenant, { mint: r.mint, maxt: r.maxt, matcherSets: sets }, s));
@@ -174,10 +176,10 @@ export class IngesterQuerier {
   }
 
   /** The read range after clamping to -querier.max-query-lookback and int64 bounds; null when empty. */
-  private range(mint: number, maxt: number): { mint: number; maxt: number } | null {
+  private range(tenant: string, mint: number, maxt: number): { mint: number; maxt: number } | null {
     let lo = Number.isNaN(mint) ? MIN_TIME_MS : Math.max(mint, MIN_TIME_MS);
     const hi = Number.isNaN(maxt) ? MAX_TIME_MS : Math.min(maxt, MAX_TIME_MS);
-    const lb = this.o.maxQueryLookbackMs ?? 0;
+    const lb = this.o.maxQueryLookbackFor?.(tenant) ?? this.o.maxQueryLookbackMs ?? 0;
     if (lb > 0 && Number.isFinite(lb)) lo = Math.max(lo, (this.o.now ?? Date.now)() - lb);
     return hi < lo ? null : { mint: Math.ceil(lo), maxt: Math.floor(hi) };
   }

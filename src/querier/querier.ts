@@ -27,6 +27,11 @@ export interface QuerierOptions {
   /** Builds engines (per distinct lookback delta / timeout a query asks for); default: the PromQL Engine. */
   engine?: EngineFactory;
   log: Logger;
+  /**
+   * A tenant's querier limits (runtime overrides of -querier.max-query-lookback and
+   * -querier.enable-delayed-name-removal); default: the config's values for every tenant.
+   */
+  tenantLimits?: (tenant: string) => Pick<QuerierConfig, 'maxQueryLookback' | 'enableDelayedNameRemoval'>;
   /** Called once when the service stops (e.g. closing the ingester client pool). */
   onStop?: () => void;
   now?: () => number;
@@ -36,6 +41,8 @@ export interface QuerierOptions {
 export interface QueryOverrides {
   lookbackDeltaMs?: number;
   timeoutMs?: number;
+  /** The tenant the query is for (its -querier.enable-delayed-name-removal override). */
+  tenant?: string;
 }
 
 const defaultEngine: EngineFactory = (o) => new Engine(o);
@@ -55,6 +62,7 @@ export class Querier extends BasicService {
       clients: opts.clients,
       log: opts.log,
       maxQueryLookbackMs: opts.config.maxQueryLookback,
+      ...(opts.tenantLimits !== undefined ? { maxQueryLookbackFor: (t: string) => opts.tenantLimits!(t).maxQueryLookback } : {}),
       ...(opts.now !== undefined ? { now: opts.now } : {}),
     });
   }
@@ -69,10 +77,11 @@ export class Querier extends BasicService {
   engine(over: QueryOverrides = {}): QueryEngine {
     const lookback = over.lookbackDeltaMs !== undefined && over.lookbackDeltaMs > 0 ? over.lookbackDeltaMs : this.config.lookbackDelta;
     const timeout = over.timeoutMs !== undefined && over.timeoutMs < this.config.timeout ? Math.max(over.timeoutMs, 0.001) : this.config.timeout;
-    const key = `${lookback}/${timeout}`;
+    const delayed = over.tenant !== undefined && this.o.tenantLimits !== undefined ? this.o.tenantLimits(over.tenant).enableDelayedNameRemoval : this.config.enableDelayedNameRemoval;
+    const key = `${lookback}/${timeout}/${delayed}`;
     let e = this.engines.get(key);
     if (e === undefined) {
-      e = (this.o.engine ?? defaultEngine)({ lookbackDeltaMs: lookback, maxSamples: this.config.maxSamples, timeoutMs: timeout, defaultEvaluationIntervalMs: this.config.defaultEvaluationInterval, enableDelayedNameRemoval: this.config.enableDelayedNameRemoval });
+      e = (this.o.engine ?? defaultEngine)({ lookbackDeltaMs: lookback, maxSamples: this.config.maxSamples, timeoutMs: timeout, defaultEvaluationIntervalMs: this.config.defaultEvaluationInterval, enableDelayedNameRemoval: delayed });
       // a bounded cache: requests choose these numbers
       if (this.engines.size >= 64) this.engines.clear();
       this.engines.set(key, e);

@@ -13,7 +13,7 @@ export type RuntimeConfigMode = 'full' | 'diff';
 export function renderRuntimeConfig(overrides: Overrides, mode: RuntimeConfigMode): string {
   const out: Record<string, Record<string, unknown>> = {};
   for (const tenant of overrides.tenants()) {
-    const eff = { validation: overrides.validation(tenant), limits: overrides.ingesterLimits(tenant) };
+    const eff = { validation: overrides.validation(tenant), limits: overrides.ingesterLimits(tenant), querier: overrides.querierLimits(tenant) };
     const m: Record<string, unknown> = {};
     for (const lk of LIMIT_KEYS.values()) {
       const v = (eff[lk.group] as Record<string, unknown>)[lk.field];

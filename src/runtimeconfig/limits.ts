@@ -1,12 +1,14 @@
 // The per-tenant limits a runtime config file may override: every option of the distributor's
-// `validationConfig` and the ingester's `limitsConfig` whose YAML path starts with `limits.`,
+// `validationConfig`, the ingester's `limitsConfig` and the querier's `querierConfig` whose YAML
+// path starts with `limits.`,
 // keyed by that path without the prefix (`ingestion_rate`), as in Mimir's `overrides:` section.
 import type { Option } from '../config/index.js';
 import { type ValidationConfig, validationConfig } from '../distributor/config.js';
 import { type LimitsConfig, limitsConfig } from '../ingester/config.js';
+import { type QuerierConfig, querierConfig } from '../querier/config.js';
 
-/** Which group a limit belongs to: the distributor's validation limits or the ingester's. */
-export type LimitGroup = 'validation' | 'limits';
+/** Which group a limit belongs to: the distributor's validation limits, the ingester's, the querier's. */
+export type LimitGroup = 'validation' | 'limits' | 'querier';
 
 export interface LimitKey {
   /** The key in the runtime file, e.g. `ingestion_rate`. */
@@ -22,12 +24,15 @@ export interface LimitKey {
 export interface LimitDefaults {
   validation: ValidationConfig;
   limits: LimitsConfig;
+  /** The querier's options (only its `limits.*` ones are per tenant); default: querierConfig's defaults. */
+  querier?: QuerierConfig;
 }
 
 /** One tenant's overridden values, per group; a field absent means "the default". */
 export interface TenantOverrides {
   readonly validation: Readonly<Partial<ValidationConfig>>;
   readonly limits: Readonly<Partial<LimitsConfig>>;
+  readonly querier: Readonly<Partial<QuerierConfig>>;
 }
 
 const PREFIX = 'limits.';
@@ -37,6 +42,7 @@ function buildKeys(): ReadonlyMap<string, LimitKey> {
   const groups: Array<[LimitGroup, Record<string, Option<unknown>>]> = [
     ['validation', validationConfig.options],
     ['limits', limitsConfig.options],
+    ['querier', querierConfig.options],
   ];
   for (const [group, options] of groups) {
     for (const [field, option] of Object.entries(options)) {

@@ -6,18 +6,21 @@ import type { ValidationConfig } from '../distributor/config.js';
 import { validationConfig } from '../distributor/config.js';
 import type { LimitsConfig } from '../ingester/config.js';
 import { limitsConfig } from '../ingester/config.js';
+import { defaultsOf } from '../config/index.js';
+import { type QuerierConfig, querierConfig } from '../querier/config.js';
 import { LIMIT_KEYS, type LimitDefaults, type TenantOverrides } from './limits.js';
 import { EMPTY_RUNTIME_CONFIG, RuntimeConfigError, type RuntimeConfig } from './parse.js';
 
 interface Effective {
   readonly validation: Readonly<ValidationConfig>;
   readonly limits: Readonly<LimitsConfig>;
+  readonly querier: Readonly<QuerierConfig>;
   /** The overridden ingester limits only; undefined when the tenant overrides none. */
   readonly limitsPartial: Readonly<Partial<LimitsConfig>> | undefined;
 }
 
 export class Overrides {
-  readonly defaults: Readonly<{ validation: Readonly<ValidationConfig>; limits: Readonly<LimitsConfig> }>;
+  readonly defaults: Readonly<{ validation: Readonly<ValidationConfig>; limits: Readonly<LimitsConfig>; querier: Readonly<QuerierConfig> }>;
   private rc: RuntimeConfig = EMPTY_RUNTIME_CONFIG;
   private table = new Map<string, Effective>();
 
@@ -26,6 +29,7 @@ export class Overrides {
     this.defaults = Object.freeze({
       validation: Object.freeze({ ...defaults.validation }),
       limits: Object.freeze({ ...defaults.limits }),
+      querier: Object.freeze({ ...(defaults.querier ?? defaultsOf({ querier: querierConfig }).querier) }),
     });
     this.apply(runtime);
   }
@@ -38,6 +42,11 @@ export class Overrides {
   /** The ingester's limits for a tenant. */
   ingesterLimits(tenant: string): Readonly<LimitsConfig> {
     return this.table.get(tenant)?.limits ?? this.defaults.limits;
+  }
+
+  /** The querier's options for a tenant (-querier.max-query-lookback, -querier.enable-delayed-name-removal per tenant). */
+  querierLimits(tenant: string): Readonly<QuerierConfig> {
+    return this.table.get(tenant)?.querier ?? this.defaults.querier;
   }
 
   /** Only the ingester limits the tenant overrides (for IngesterOptions.tenantLimits). */
@@ -73,12 +82,13 @@ export class Overrides {
   }
 
   private effectiveOf(table: Map<string, Effective>, tenant: string): Effective {
-    return table.get(tenant) ?? { validation: this.defaults.validation, limits: this.defaults.limits, limitsPartial: undefined };
+    return table.get(tenant) ?? { validation: this.defaults.validation, limits: this.defaults.limits, querier: this.defaults.querier, limitsPartial: undefined };
   }
 
   private effective(tenant: string, o: TenantOverrides): Effective {
     const validation = { ...this.defaults.validation, ...o.validation };
     const limits = { ...this.defaults.limits, ...o.limits };
+    const querier = { ...this.defaults.querier, ...o.querier };
     try {
       validationConfig.validate?.(validation);
     } catch (e) {
@@ -92,6 +102,7 @@ export class Overrides {
     return {
       validation: Object.freeze(validation),
       limits: Object.freeze(limits),
+      querier: Object.freeze(querier),
       limitsPartial: Object.keys(o.limits).length === 0 ? undefined : o.limits,
     };
   }

@@ -12,7 +12,7 @@
 import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isScalar, isSeq, isPair, parseDocument } from 'yaml';
 import { ConfigError } from '../config/index.js';
 import { validateTenantId } from '../tenant/index.js';
-import { LIMIT_KEYS, type TenantOverrides } from './limits.js';
+import { LIMIT_KEYS, type LimitGroup, type TenantOverrides } from './limits.js';
 
 export class RuntimeConfigError extends ConfigError {
   constructor(message: string) {
@@ -114,11 +114,10 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
   return { overrides };
 
   function parseTenant(t: Entry, tfail: (msg: string) => never): TenantOverrides {
-    const validation: Record<string, unknown> = {};
-    const limits: Record<string, unknown> = {};
+    const groups: Record<LimitGroup, Record<string, unknown>> = { validation: {}, limits: {}, querier: {} };
     const node = resolve(t.value);
     // `tenant:` with no value: listed, with the defaults (Mimir: a nil *Limits)
-    if (isNull(node)) return freezeTenant(validation, limits);
+    if (isNull(node)) return freezeTenant(groups.validation, groups.limits, groups.querier);
     if (!isMap(node)) tfail(`${where(node)}: the limits must be a map of limit names to values`);
     for (const e of entries(node as YamlNode, `overrides: tenant "${t.name}"`)) {
       const lk = LIMIT_KEYS.get(e.name);
@@ -132,14 +131,14 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
       } catch (err) {
         tfail(`: ${e.name}${where(e.value ?? e.key)}: ${(err as Error).message}`);
       }
-      (lk.group === 'validation' ? validation : limits)[lk.field] = v;
+      groups[lk.group][lk.field] = v;
     }
-    return freezeTenant(validation, limits);
+    return freezeTenant(groups.validation, groups.limits, groups.querier);
   }
 }
 
-function freezeTenant(validation: Record<string, unknown>, limits: Record<string, unknown>): TenantOverrides {
-  return Object.freeze({ validation: Object.freeze(validation), limits: Object.freeze(limits) });
+function freezeTenant(validation: Record<string, unknown>, limits: Record<string, unknown>, querier: Record<string, unknown>): TenantOverrides {
+  return Object.freeze({ validation: Object.freeze(validation), limits: Object.freeze(limits), querier: Object.freeze(querier) });
 }
 
 /**
@@ -152,7 +151,7 @@ export function mergeRuntimeConfigs(configs: readonly RuntimeConfig[]): RuntimeC
   for (const c of configs) {
     for (const [tenant, o] of c.overrides) {
       const prev = overrides.get(tenant);
-      overrides.set(tenant, prev === undefined ? o : freezeTenant({ ...prev.validation, ...o.validation }, { ...prev.limits, ...o.limits }));
+      overrides.set(tenant, prev === undefined ? o : freezeTenant({ ...prev.validation, ...o.validation }, { ...prev.limits, ...o.limits }, { ...prev.querier, ...o.querier }));
     }
   }
   return { overrides };

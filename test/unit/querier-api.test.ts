@@ -499,4 +499,14 @@ test('-querier.enable-delayed-name-removal reaches the engine (off by default, a
   make({ ...config(), enableDelayedNameRemoval: true }).engine();
   assert.deepEqual(seenOpts.map((o) => o.enableDelayedNameRemoval), [false, true]);
   assert.equal(config().enableDelayedNameRemoval, false);
+  // per tenant (runtime overrides): each tenant's own engine
+  seenOpts.length = 0;
+  const q = new Querier({ config: config(), ring: newRing, clients: { get: () => fakeIngester }, engine: (o) => {
+    seenOpts.push(o);
+    return new ScriptedEngine(o);
+  }, log: silentLogger(), tenantLimits: (t) => ({ maxQueryLookback: 0, enableDelayedNameRemoval: t === 'delayed' }) });
+  q.engine({ tenant: 'delayed' });
+  q.engine({ tenant: 'other' });
+  q.engine({ tenant: 'delayed' });
+  assert.deepEqual(seenOpts.map((o) => o.enableDelayedNameRemoval), [true, false]);
 });

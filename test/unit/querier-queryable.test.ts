@@ -149,7 +149,7 @@ class FakeIngester implements IngesterApi {
   }
 }
 
-function querier(r: Ring, ings: Record<string, FakeIngester>, extra: { maxQueryLookbackMs?: number } = {}): IngesterQuerier {
+function querier(r: Ring, ings: Record<string, FakeIngester>, extra: { maxQueryLookbackMs?: number; maxQueryLookbackFor?: (t: string) => number } = {}): IngesterQuerier {
   return new IngesterQuerier({
     ring: () => r,
     clients: { get: (addr) => ings[addr.replace(':9095', '')] ?? new FakeIngester() },
@@ -360,6 +360,11 @@ test('time bounds: infinite ranges are clamped to int64 milliseconds; max-query-
   const q2 = querier(ring(['i1'], 1), { i1: a });
   await q2.labelNames('t', [], -Infinity, Infinity, signal());
   assert.deepEqual(a.calls[1], { op: 'labelNames', tenant: 't', mint: MIN_TIME_MS, maxt: MAX_TIME_MS });
+  // per tenant (runtime overrides): u's lookback, not the global one
+  const q3 = querier(ring(['i1'], 1), { i1: a }, { maxQueryLookbackMs: 3_600_000, maxQueryLookbackFor: (t) => (t === 'u' ? 60_000 : 3_600_000) });
+  await q3.labelNames('u', [], -Infinity, Infinity, signal());
+  await q3.labelNames('t', [], -Infinity, Infinity, signal());
+  assert.deepEqual(a.calls.slice(2).map((c) => [c.tenant, c.mint]), [['u', NOW - 60_000], ['t', NOW - 3_600_000]]);
 });
 
 test('an empty ring is a retryable error', async () => {

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { ConfigError, defaultsOf, defineGroup, loadConfig, renderHelp, stringOpt } from '../../src/config/index.js';
 import { validationConfig } from '../../src/distributor/config.js';
 import { limitsConfig } from '../../src/ingester/config.js';
+import { querierConfig } from '../../src/querier/config.js';
 import { State } from '../../src/lifecycle/index.js';
 import { createLogger, silentLogger } from '../../src/log/index.js';
 import { createBareRegistry, RequestMetrics, type Registry } from '../../src/metrics/index.js';
@@ -74,14 +75,34 @@ test("the group has Mimir's flags, YAML keys and defaults", () => {
   assert.match(help, /-runtime-config\.reload-period duration\n\s+\tHow often to check runtime config files\. \(default 10s\)\n/);
 });
 
-test('every limit of both groups can be overridden, under its YAML key without "limits."', () => {
+test('every limit of the three groups can be overridden, under its YAML key without "limits."', () => {
   const expected = [
     ...Object.values(validationConfig.options).map((o) => o.yaml),
     ...Object.values(limitsConfig.options).map((o) => o.yaml),
+    ...Object.values(querierConfig.options).map((o) => o.yaml).filter((y) => y !== null && y.startsWith('limits.')),
   ].map((y) => (y as string).replace(/^limits\./, ''));
   assert.deepEqual([...LIMIT_KEYS.keys()], expected);
   assert.equal(LIMIT_KEYS.get('ingestion_rate')?.group, 'validation');
   assert.equal(LIMIT_KEYS.get('max_global_series_per_user')?.group, 'limits');
+  assert.equal(LIMIT_KEYS.get('max_query_lookback')?.group, 'querier');
+  assert.equal(LIMIT_KEYS.get('enable_delayed_name_removal')?.group, 'querier');
+});
+
+test('the querier\'s limits per tenant: max_query_lookback, enable_delayed_name_removal', () => {
+  const d = defaults();
+  const ov = new Overrides(d, parseRuntimeConfig([
+    'overrides:',
+    '  a:',
+    '    max_query_lookback: 1h',
+    '    enable_delayed_name_removal: true',
+    '  b:',
+    '    ingestion_rate: 5',
+  ].join('\n'), 'f.yaml'));
+  assert.equal(ov.querierLimits('a').maxQueryLookback, 3_600_000);
+  assert.equal(ov.querierLimits('a').enableDelayedNameRemoval, true);
+  assert.equal(ov.querierLimits('b').enableDelayedNameRemoval, false);
+  assert.equal(ov.querierLimits('zzz'), ov.defaults.querier);
+  assert.match(renderRuntimeConfig(ov, 'diff'), /a:\n {4}max_query_lookback: 1h0m0s\n {4}enable_delayed_name_removal: true\n/);
 });
 
 // ---- parsing ---------------------------------------------------------------------------------

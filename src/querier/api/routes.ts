@@ -132,7 +132,7 @@ class QueryApi {
     const opts = this.queryOptions(form);
     const query = form.value('query');
     checkQuery(query);
-    await this.run(ctx, res, opts, (engine, signal) => engine.instantQuery(this.d.querier.queryable(tenant), query, ts, signal), limit);
+    await this.run(ctx, res, { ...opts, tenant }, (engine, signal) => engine.instantQuery(this.d.querier.queryable(tenant), query, ts, signal), limit);
   }
 
   async queryRange(form: FormValues, tenant: string, ctx: RequestContext, res: ServerResponse): Promise<void> {
@@ -153,13 +153,13 @@ class QueryApi {
     // Prometheus's engine steps in whole milliseconds (durationMilliseconds truncates)
     const stepMs = Math.trunc(step);
     if (stepMs <= 0) throw invalidParam('step', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
-    await this.run(ctx, res, opts, (engine, signal) => engine.rangeQuery(this.d.querier.queryable(tenant), query, start, end, stepMs, signal), limit);
+    await this.run(ctx, res, { ...opts, tenant }, (engine, signal) => engine.rangeQuery(this.d.querier.queryable(tenant), query, start, end, stepMs, signal), limit);
   }
 
   private async run(
     ctx: RequestContext,
     res: ServerResponse,
-    opts: { timeoutMs: number | undefined; lookbackDeltaMs: number | undefined },
+    opts: { timeoutMs: number | undefined; lookbackDeltaMs: number | undefined; tenant: string },
     exec: (engine: QueryEngine, signal: AbortSignal) => Promise<QueryResult>,
     limit: number,
   ): Promise<void> {
@@ -169,7 +169,7 @@ class QueryApi {
       throw new PromQLError('timeout', `query timed out in ${opts.timeoutMs === 0 ? 'query queue' : 'query execution'}`);
     }
     const timeoutMs = opts.timeoutMs !== undefined ? Math.min(opts.timeoutMs, q.config.timeout) : q.config.timeout;
-    const engine = q.engine({ ...(opts.lookbackDeltaMs !== undefined ? { lookbackDeltaMs: opts.lookbackDeltaMs } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs } : {}) });
+    const engine = q.engine({ tenant: opts.tenant, ...(opts.lookbackDeltaMs !== undefined ? { lookbackDeltaMs: opts.lookbackDeltaMs } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs } : {}) });
     const qs = new QuerySignal(ctx.signal, timeoutMs);
     let result: QueryResult;
     try {
