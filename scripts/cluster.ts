@@ -14,10 +14,11 @@
 // every process would start its shutdown at once, etcd included). Tests use the same launcher
 // through its API (scripts/cluster/launcher.ts): `start({ ports: 'auto' })`.
 import { spawn } from 'node:child_process';
-import { realpathSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isEntryPoint } from '../src/util/entry-point.js';
 import { parseDuration } from '../src/util/duration.js';
 import { DEFAULT_PORTS, type LaunchedCluster, type LaunchOptions, start } from './cluster/launcher.js';
 
@@ -296,17 +297,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return runCluster(cli);
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {

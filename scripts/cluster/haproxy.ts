@@ -10,7 +10,7 @@
 import { findBinary, killOnExit } from '../../test/binaries.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { httpRequest, waitUntil } from '../../test/cluster-helpers.js';
 
 /** The haproxy binary to run, or null if there is none. */
@@ -166,20 +166,6 @@ export function parseStatsCsv(csv: string): ServerStat[] {
     });
   }
   return out;
-}
-
-/** A free TCP port on loopback (it may be taken again before it is used: callers retry). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

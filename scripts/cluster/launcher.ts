@@ -22,7 +22,8 @@ import { join, resolve } from 'node:path';
 import { parseDuration } from '../../src/util/duration.js';
 import { type ExitInfo, MuninnNode, type Role, ringFlags, waitForRingStates } from '../../test/cluster-helpers.js';
 import { type EtcdServer, startEtcd } from '../../test/etcd.js';
-import { type Backend, DEFAULT_HEALTH_CHECK, freePort, type Haproxy, type HealthCheck, startHaproxy } from './haproxy.js';
+import { type Backend, DEFAULT_HEALTH_CHECK, type Haproxy, type HealthCheck, startHaproxy } from './haproxy.js';
+import { freePort } from '../../src/util/net.js';
 import { forwardProcLogs, isNotableHaproxy, type LogSink } from './logs.js';
 
 export type NodeRole = 'ingester' | 'distributor' | 'querier';

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // The muninn binary: load the config, start the modules of -target, and run the shutdown
 // sequence on SIGTERM or SIGINT. A second signal during shutdown exits at once with code 1.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { App } from '../app/app.js';
+import { isEntryPoint } from '../util/entry-point.js';
 import { buildInfo } from '../app/build-info.js';
 import { checkShutdownBudget, type MuninnConfig, schema } from '../app/config.js';
 import { installHygiene } from '../app/hygiene.js';
@@ -94,17 +93,7 @@ function logFlush(log: Logger): void {
   }
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -36,6 +36,11 @@ interface Entry {
 /** Why an entry was discarded (the reason label of cortex_discarded_metadata_total, as Mimir's). */
 export type MetadataDiscardReason = 'per_user_metadata_limit' | 'per_metric_metadata_limit';
 
+/** One entry's identity within its metric: type, help and unit. */
+export function metadataEntryKey(m: { type: string; help: string; unit: string }): string {
+  return `${m.type}\u0000${m.help}\u0000${m.unit}`;
+}
+
 export class TenantMetadata {
   private readonly families = new Map<string, Map<string, Entry>>();
   private count = 0;
@@ -47,7 +52,7 @@ export class TenantMetadata {
   /** Adds or refreshes one entry; the reason when a limit refused it, else null. */
   add(m: MetricMetadata, now: number, limits: MetadataLimits): MetadataDiscardReason | null {
     let fam = this.families.get(m.metric);
-    const key = `${m.type}\u0000${m.help}\u0000${m.unit}`;
+    const key = metadataEntryKey(m);
     const have = fam?.get(key);
     if (have !== undefined) {
       have.lastSeen = now;

@@ -13,7 +13,7 @@
 // - The caller's AbortSignal cancels the ingester calls; a cancelled read rejects with the
 //   signal's reason (the engine's timeout or the client going away), not an ingester error.
 // - -querier.max-query-lookback clamps the start of every read to now - lookback.
-import { compareMetadata, type MetricMetadata } from '../ingester/metadata.js';
+import { compareMetadata, metadataEntryKey, type MetricMetadata } from '../ingester/metadata.js';
 import { MuninnError } from '../errors/index.js';
 import type { IngesterApi, MatcherSpec, StreamSeries } from '../ingester/api.js';
 import type { Logger } from '../log/index.js';
@@ -155,7 +155,7 @@ export class IngesterQuerier {
   async metricsMetadata(tenant: string, signal: AbortSignal): Promise<MetricMetadata[]> {
     const answers = await this.fanOut(signal, (api, s) => api.metricsMetadata(tenant, s));
     const seen = new Map<string, MetricMetadata>();
-    for (const a of answers) for (const m of a.value) seen.set(`${m.metric}\u0000${m.type}\u0000${m.help}\u0000${m.unit}`, m);
+    for (const a of answers) for (const m of a.value) seen.set(`${m.metric}\u0000${metadataEntryKey(m)}`, m);
     return [...seen.values()].sort(compareMetadata);
   }
 

@@ -121,6 +121,15 @@ export class Writer {
     this.pos += k - 1;
   }
 
+  /** A length-delimited field holding `b` as it is (e.g. a sub-message encoded on its own). */
+  bytes(field: number, b: Uint8Array): void {
+    this.tag(field, 2);
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
   string(field: number, s: string): void {
     const start = this.begin(field);
     this.ensure(s.length * 3);

@@ -8,7 +8,7 @@
 //   test passes, 1 when it fails (skipped until the module is wired in src/app).
 import '../harness.js';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/util/net.js';
 import { after, before, test } from 'node:test';
 import { defaultsOf } from '../../src/config/index.js';
 import { type ContinuousTestConfig, continuousTestConfig, ContinuousTest } from '../../src/continuoustest/index.js';
@@ -104,14 +104,6 @@ test('continuous mode under load: every acked sample read back exactly', { timeo
   }
   assert.deepEqual(problemLines(muninn.lines), []);
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('Muninn restarted under the writers: writes retried through the outage, no acked sample lost', { timeout: 180_000 }, async () => {
   const dir = tempDir('ct-restart-');

@@ -25,6 +25,7 @@ import { registerQueryApi } from '../../src/querier/api/routes.js';
 import { querierConfig } from '../../src/querier/config.js';
 import { Querier } from '../../src/querier/querier.js';
 import { decodeWriteRequest, encodeWriteRequest, encodeWriteRequestV2, type HistogramObject, type SeriesObject, isStaleNaN, STALE_NAN_BITS, toObjects, type WriteRequestObject } from '../../src/remotewrite/index.js';
+import { WireReader } from '../../src/remotewrite/wire.js';
 import { Writer } from '../../src/remotewrite/writer.js';
 import { Ring } from '../../src/ring/index.js';
 import { HttpServer } from '../../src/server/http.js';
@@ -562,24 +563,16 @@ function readRequest(queries: Array<[number, number, string]>): Buffer {
 
 /** The query results of a ReadResponse, each decoded as the TimeSeries it holds. */
 function readResults(body: Buffer): Array<WriteRequestObject & { decoded: ReturnType<typeof decodeWriteRequest> }> {
-  const raw = Buffer.from(uncompressSync(body, { asBuffer: true }) as Buffer);
+  const r = new WireReader(uncompressSync(body, { asBuffer: true }) as Buffer);
   const out: Array<WriteRequestObject & { decoded: ReturnType<typeof decodeWriteRequest> }> = [];
-  let p = 0;
-  while (p < raw.length) {
-    assert.equal(raw[p], 0x0a);
-    p++;
-    let n = 0;
-    let shift = 0;
-    for (;;) {
-      const b = raw[p++]!;
-      n += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (b < 0x80) break;
-    }
-    const decoded = decodeWriteRequest(raw.subarray(p, p + n));
+  while (r.pos < r.limit) {
+    assert.equal(r.key(), 0x0a, 'ReadResponse.results');
+    const n = r.len();
+    const decoded = decodeWriteRequest(r.buf.subarray(r.pos, r.pos + n));
     out.push({ ...toObjects(decoded), decoded });
-    p += n;
+    r.pos += n;
   }
+  assert.equal(r.err, null);
   return out;
 }
 

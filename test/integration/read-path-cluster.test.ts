@@ -30,7 +30,8 @@ import '../harness.js';
 //
 // Skips only when there is no etcd binary (install Debian's etcd-server, or set ETCD_BIN).
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before } from 'node:test';
+import { sequentialSteps } from '../steps.js';
 import { STALE_NAN_BITS, type HistogramObject, type SeriesObject } from '../../src/remotewrite/index.js';
 import { etcdAvailable } from '../etcd.js';
 import {
@@ -410,25 +411,7 @@ async function ringIs(nodes: MuninnNode[], timeoutMs = 10_000): Promise<void> {
   await Promise.all([dist, querier].map((n) => waitForRingStates(n, 'ingester', activeAll(nodes), { exact: true, timeoutMs })));
 }
 
-let failedStep: string | null = null;
-function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-  test(name, { skip }, async (t) => {
-    if (failedStep !== null) {
-      t.skip(`an earlier step failed: ${failedStep}`);
-      return;
-    }
-    const t0 = Date.now();
-    try {
-      await fn(t);
-    } catch (e) {
-      failedStep = name;
-      for (const l of c?.problemSummary(15) ?? []) t.diagnostic(l);
-      throw e;
-    } finally {
-      t.diagnostic(`${Date.now() - t0} ms`);
-    }
-  });
-}
+const step = sequentialSteps(skip, () => c?.problemSummary(15) ?? []);
 
 before(async () => {
   if (skip !== false) return;

@@ -21,7 +21,8 @@ import '../harness.js';
 //
 // Skips only when there is no etcd binary (install Debian's etcd-server, or set ETCD_BIN).
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before } from 'node:test';
+import { sequentialSteps } from '../steps.js';
 import { etcdAvailable } from '../etcd.js';
 import {
   type Cluster, type HttpAnswer, type MuninnNode, labelValue, makeSeries, pushSeries, startCluster, waitForRing, waitForRingStates,
@@ -114,22 +115,7 @@ async function ingesterRingIs(states: Record<string, string>, timeoutMs = 10_000
  * One step of the scenario. The steps share the cluster, so once one fails the later ones skip;
  * the failing one prints the cluster's last warnings (push failures left out: they are expected).
  */
-let failedStep: string | null = null;
-function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-  test(name, { skip }, async (t) => {
-    if (failedStep !== null) {
-      t.skip(`an earlier step failed: ${failedStep}`);
-      return;
-    }
-    try {
-      await fn(t);
-    } catch (e) {
-      failedStep = name;
-      for (const l of c?.problemSummary(15, (x) => x.component === 'push') ?? []) t.diagnostic(l);
-      throw e;
-    }
-  });
-}
+const step = sequentialSteps(skip, () => c?.problemSummary(15, (x) => x.component === 'push') ?? []);
 
 before(async () => {
   if (skip !== false) return;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpRequest, sumMetric, waitUntil } from '../cluster-helpers.js';
-import { freePort } from '../../scripts/cluster/haproxy.js';
+import { freePort } from '../../src/util/net.js';
 import { trackGroup, untrackGroup } from './procgroup.js';
 
 export function prometheusBinary(): string | null {

@@ -15,7 +15,7 @@ import type { EMatrix, QueryCtx } from './context.js';
 import { canceled, Ticker, timedOut } from './context.js';
 import { FUNCTIONS } from '../functions/index.js';
 import { parseExpr, resolveDurationExprs } from '../parser/index.js';
-import { Evaluator } from './evaluator.js';
+import { assertDistinctLabelsets, Evaluator } from './evaluator.js';
 import { HISTOGRAM_OPS } from './hist.js';
 import { compareLabels, dropMetadata, labelsKey } from './labels.js';
 import { prepare } from './prepare.js';
@@ -183,12 +183,7 @@ export class Engine {
       if (hp !== undefined) vec.push({ metric, t: start, f: 0, h: hp.h });
       else if (fp !== undefined) vec.push({ metric, t: start, f: fp.f, h: null });
     }
-    const seen = new Set<string>();
-    for (const s of vec) {
-      const k = labelsKey(s.metric);
-      if (seen.has(k)) throw new PromQLError('execution', 'vector cannot contain metrics with the same labelset');
-      seen.add(k);
-    }
+    assertDistinctLabelsets(vec);
     return { type: 'vector', value: vec };
   }
 }

@@ -63,18 +63,13 @@ export class Evaluator {
    * then have the same labels (Prometheus's Matrix.ContainsSameLabelset, whatever their times).
    */
   dropNamesNow(m: EMatrix): void {
-    const seen = new Set<string>();
     for (const s of m) {
       if (s.dropName) {
         s.metric = dropMetadata(s.metric);
         s.dropName = false;
       }
     }
-    for (const s of m) {
-      const k = labelsKey(s.metric);
-      if (seen.has(k)) throw sameLabelset();
-      seen.add(k);
-    }
+    assertDistinctLabelsets(m);
   }
 
   async #eval(e: Expr): Promise<EMatrix> {
@@ -205,14 +200,7 @@ export class Evaluator {
       temp += n;
       if (q.samples > q.maxSamples) throw tooManySamples();
       if (this.single) {
-        if (dropNow) {
-          const seen = new Set<string>();
-          for (const s of res) {
-            const k = labelsKey(s.metric);
-            if (seen.has(k)) throw sameLabelset();
-            seen.add(k);
-          }
-        }
+        if (dropNow) assertDistinctLabelsets(res);
         const mat: EMatrix = res.map((s) => sampleSeries(s, ts));
         q.samples = original + matrixSamples(mat);
         return mat;
@@ -416,6 +404,16 @@ export class Evaluator {
 
 function sameLabelset(): PromQLError {
   return new PromQLError('execution', 'vector cannot contain metrics with the same labelset');
+}
+
+/** Fails with Prometheus's error if two of the items have the same labels. */
+export function assertDistinctLabelsets(items: Iterable<{ metric: Labels }>): void {
+  const seen = new Set<string>();
+  for (const s of items) {
+    const k = labelsKey(s.metric);
+    if (seen.has(k)) throw sameLabelset();
+    seen.add(k);
+  }
 }
 
 function sampleSeries(s: Sample, ts: number): ESeries {

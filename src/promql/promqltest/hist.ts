@@ -28,22 +28,6 @@ export function emptyHistogram(): FloatHistogram {
   };
 }
 
-export function copyHistogram(h: FloatHistogram): FloatHistogram {
-  return {
-    counterResetHint: h.counterResetHint,
-    schema: h.schema,
-    zeroThreshold: h.zeroThreshold,
-    zeroCount: h.zeroCount,
-    count: h.count,
-    sum: h.sum,
-    positiveSpans: h.positiveSpans.map((s) => ({ offset: s.offset, length: s.length })),
-    negativeSpans: h.negativeSpans.map((s) => ({ offset: s.offset, length: s.length })),
-    positiveBuckets: h.positiveBuckets.slice(),
-    negativeBuckets: h.negativeBuckets.slice(),
-    customValues: h.customValues.slice(),
-  };
-}
-
 /** (bucket index, count) pairs of a span layout, in index order, empty buckets included. */
 export function bucketEntries(spans: readonly BucketSpan[], counts: readonly number[]): [number, number][] {
   const out: [number, number][] = [];

@@ -7,7 +7,7 @@ import { Matcher, compareStrings, labelsCompare, labelsGet } from '../../tsdb/la
 import type { Labels as TsdbLabels } from '../../tsdb/labels/index.js';
 import type { FloatHistogram, HPoint, Labels, Queryable, StorageMatcher, StorageSeries } from '../value.js';
 import { HistogramChunkState } from './chunk-emulation.js';
-import { copyHistogram } from './hist.js';
+import { histogramCopy } from '../histogram/index.js';
 import type { Sequence } from './sequence.js';
 
 export class AppendError extends Error {
@@ -66,7 +66,7 @@ class MemSeries {
   appendHistogram(ts: number, h: FloatHistogram): void {
     if (ts < this.maxT) throw new AppendError(`out of order sample at ${ts} for ${fmt(this.labels)}`);
     if (ts === this.maxT) throw new AppendError(`duplicate sample for timestamp ${ts} for ${fmt(this.labels)}`);
-    const stored = copyHistogram(h);
+    const stored = histogramCopy(h);
     stored.counterResetHint = this.chunks.appendHistogram(ts, h);
     this.hist.push({ t: ts, h: stored });
     this.maxT = ts;
@@ -77,7 +77,7 @@ class MemSeries {
     const lo = lowerBound(this.t, this.n, mint);
     const hi = lowerBound(this.t, this.n, maxt + 1);
     const hist: HPoint[] = [];
-    for (const p of this.hist) if (p.t >= mint && p.t <= maxt) hist.push({ t: p.t, h: copyHistogram(p.h) });
+    for (const p of this.hist) if (p.t >= mint && p.t <= maxt) hist.push({ t: p.t, h: histogramCopy(p.h) });
     if (hi <= lo && hist.length === 0) return null;
     const v = new Float64Array(hi - lo);
     new Uint32Array(v.buffer).set(this.vw.subarray(2 * lo, 2 * hi));

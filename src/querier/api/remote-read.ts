@@ -21,6 +21,7 @@ import type { FloatHistogram, StorageMatcher } from '../../promql/value.js';
 import { decodeError } from '../../remotewrite/builder.js';
 import { encodeWriteRequest, type HistogramObject, type SeriesObject, valueBits } from '../../remotewrite/index.js';
 import { WireReader } from '../../remotewrite/wire.js';
+import { Writer } from '../../remotewrite/writer.js';
 import { type HttpServer, sendText } from '../../server/http.js';
 import type { RequestContext } from '../../server/router.js';
 import { type TenancyOptions, tenantFromHeaders } from '../../tenant/index.js';
@@ -124,16 +125,6 @@ function histogramObject(t: number, h: FloatHistogram): HistogramObject {
   };
 }
 
-function varint(n: number): Buffer {
-  const b: number[] = [];
-  while (n >= 0x80) {
-    b.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  b.push(n);
-  return Buffer.from(b);
-}
-
 export interface RemoteReadDeps {
   querier: Querier;
   prefix: string;
@@ -159,7 +150,7 @@ async function serveRead(d: RemoteReadDeps, req: IncomingMessage, res: ServerRes
     const maxSamples = d.querier.config.maxSamples;
     let samples = 0;
     const qs = new QuerySignal(ctx.signal, d.querier.config.timeout, 'remote read');
-    const parts: Buffer[] = [];
+    const response = new Writer(); // ReadResponse: one QueryResult per query
     try {
       for (const q of rr.queries) {
         if (q.matchers.length === 0) throw new MuninnError('bad_data', 'a remote-read query needs at least one matcher');
@@ -177,15 +168,15 @@ async function serveRead(d: RemoteReadDeps, req: IncomingMessage, res: ServerRes
           if (s.histograms.length > 0) so.histograms = s.histograms.map((p) => histogramObject(p.t, p.h));
           out.push(so);
         }
-        const result = Buffer.from(encodeWriteRequest({ series: out }));
-        parts.push(Buffer.from([0x0a]), varint(result.length), result);
+        // a QueryResult is laid out as a WriteRequest holding only its series (field 1)
+        response.bytes(1, encodeWriteRequest({ series: out }));
       }
     } catch (e) {
       throw qs.translate(e);
     } finally {
       qs.done();
     }
-    const payload = compressSync(Buffer.concat(parts));
+    const payload = compressSync(Buffer.from(response.finish()));
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/x-protobuf');
     res.setHeader('Content-Encoding', 'snappy');
